@@ -1,0 +1,34 @@
+# Two commands: `make briefing` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+TICKER ?= META
+AS_OF  ?=
+
+.PHONY: briefing test data lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## Render a briefing from the shipped data and print the path of the HTML.
+briefing: $(VENV)/.installed
+	$(BIN)/kit render $(TICKER) $(if $(AS_OF),--as-of $(AS_OF))
+
+## Run the whole test suite (needs Chromium for the browser test: apt-get install chromium).
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+## Rebuild data/ from ../shared/sources (or SOURCES=DIR).
+data: $(VENV)/.installed
+	$(BIN)/kit data build $(if $(SOURCES),--sources $(SOURCES))
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check kit tests
+
+clean:
+	rm -rf $(VENV) reports

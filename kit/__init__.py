@@ -1,0 +1,40 @@
+"""AI-infrastructure capex research kit: sourced data, charts and offline briefings."""
+
+from kit.charts import (
+    capex_chart,
+    guidance_chart,
+    intensity_chart,
+    reaction_chart,
+    use_briefing_renderer,
+)
+from kit.data import (
+    load_capex_guidance,
+    load_companies,
+    load_earnings_releases,
+    load_financials,
+    load_prices,
+    load_sources,
+    load_statements,
+)
+from kit.metrics import Briefing, RequestError, load_briefing
+from kit.render import RenderError, render_briefing
+from kit.schema import DataError
+from kit.sections import (
+    guidance_html,
+    headline_html,
+    quality_html,
+    quarters_html,
+    reactions_html,
+    sources_html,
+    statements_html,
+    title_html,
+)
+
+__version__ = "0.1.0"
+__all__ = [
+    "Briefing", "DataError", "RenderError", "RequestError", "capex_chart", "guidance_chart",
+    "guidance_html", "headline_html", "intensity_chart", "load_briefing", "load_capex_guidance",
+    "load_companies", "load_earnings_releases", "load_financials", "load_prices", "load_sources",
+    "load_statements", "quality_html", "quarters_html", "reactions_html", "reaction_chart",
+    "render_briefing", "sources_html", "statements_html", "title_html", "use_briefing_renderer",
+]

@@ -1,0 +1,53 @@
+"""Load the tables of data/ as validated DataFrames: `load_<table>()`."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from kit.schema import TABLES, DataError, validate
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """The data folder: $KIT_DATA_DIR if set, else the repository's data/."""
+    return Path(os.environ.get("KIT_DATA_DIR") or REPO / "data")
+
+
+def load_table(name: str, directory: Path | str | None = None) -> pd.DataFrame:
+    """Read one table and enforce its schema; raise DataError naming file, line and column."""
+    path = Path(directory or data_dir()) / TABLES[name].filename
+    if not path.is_file():
+        raise DataError(f"{path}: missing; run `kit data build` to create data/")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a readable CSV file ({err})") from err
+    return validate(raw.replace("", pd.NA), name, str(path))
+
+
+@cache
+def _cached(name: str, directory: str) -> pd.DataFrame:
+    return load_table(name, directory)
+
+
+def _loader(name: str):
+    def load(directory: Path | str | None = None) -> pd.DataFrame:
+        return _cached(name, str(directory or data_dir())).copy()
+
+    load.__name__ = f"load_{name}"
+    load.__doc__ = f"The `{name}` table: {TABLES[name].description}"
+    return load
+
+
+load_sources = _loader("sources")
+load_companies = _loader("companies")
+load_financials = _loader("financials")
+load_capex_guidance = _loader("capex_guidance")
+load_earnings_releases = _loader("earnings_releases")
+load_prices = _loader("prices")
+load_statements = _loader("statements")

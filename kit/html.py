@@ -1,0 +1,104 @@
+"""Export an executed notebook as one self-contained HTML file that works offline.
+
+Code is left out; markdown, HTML and chart outputs are kept. The Vega, Vega-Lite and
+Vega-Embed JavaScript (from vl-convert) is inlined once per document, every chart is drawn
+from its embedded spec, and a Content-Security-Policy forbids loading anything from the
+network.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from html import escape
+
+import mistune
+import nbformat
+import vl_convert
+
+VEGALITE_MIMES = ("application/vnd.vegalite.v6+json", "application/vnd.vegalite.v5+json")
+CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
+       "style-src 'unsafe-inline'; img-src data:; font-src data:")
+
+STYLE = """
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f;
+       max-width: 1000px; margin: 2em auto; padding: 0 1.5em; }
+h1 { font-size: 1.7em; margin-bottom: .2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; width: 100%; margin: .8em 0; font-size: .92em; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: .35em .5em; text-align: left; vertical-align: top; }
+th { background: #f5f5f7; }
+table.headline td:nth-child(2) { font-weight: 600; white-space: nowrap; }
+table.quarters td, table.sources td { font-size: .9em; }
+.missing { color: #b00020; font-style: italic; }
+.chart { width: 100%; min-height: 120px; margin: 1em 0; }
+blockquote { margin: 0; padding: .2em .8em; border-left: 3px solid #8aa; }
+.statements { list-style: none; padding: 0; } .statement { margin-bottom: 1em; }
+.meta, .note, .translation, .as-of { color: #555; font-size: .9em; margin: .2em 0; }
+a { color: #0645ad; word-break: break-all; }
+pre { white-space: pre-wrap; background: #f7f7f7; padding: .5em; }
+@media print {
+  body { max-width: none; margin: 0; font-size: 11px; }
+  details { display: block; } details > summary { display: none; }
+  .chart, table, .statement { break-inside: avoid; }
+  a { color: inherit; }
+}
+"""
+
+EMBED = """
+document.querySelectorAll("div.chart").forEach(function (el) {
+  var spec = JSON.parse(document.getElementById(el.id + "-spec").textContent);
+  vegaEmbed(el, spec, {actions: false, renderer: "svg"}).catch(function (err) {
+    el.textContent = "This chart could not be drawn: " + err;
+  });
+});
+"""
+
+
+@cache
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and Vega-Embed as one script, defining window.vegaEmbed."""
+    return vl_convert.javascript_bundle().replace("</script", "<\\/script")
+
+
+def notebook_to_html(nb: nbformat.NotebookNode, title: str) -> str:
+    """The whole document for an executed notebook, without its code."""
+    body, charts = [], 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            body.append(mistune.html(cell.source))
+        elif cell.cell_type == "code":
+            for out in cell.get("outputs", []):
+                html, charts = _output_html(out, charts)
+                body.append(html)
+    scripts = f"<script>{vega_bundle()}</script><script>{EMBED}</script>" if charts else ""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>{''.join(body)}{scripts}</body></html>\n"
+    )
+
+
+def _output_html(out, charts: int) -> tuple[str, int]:
+    if out.output_type == "stream":
+        return (f"<pre>{escape(out.text)}</pre>" if out.name == "stdout" else ""), charts
+    if out.output_type == "error":
+        return f"<pre>{escape(out.ename)}: {escape(out.evalue)}</pre>", charts
+    data = out.get("data", {})
+    for mime in VEGALITE_MIMES:
+        if mime in data:
+            spec = json.dumps(data[mime], separators=(",", ":")).replace("</", "<\\/")
+            cid = f"chart-{charts + 1}"
+            return (f'<div class="chart" id="{cid}"></div>'
+                    f'<script type="application/json" id="{cid}-spec">{spec}</script>',
+                    charts + 1)
+    if "text/html" in data:
+        return data["text/html"], charts
+    if "text/markdown" in data:
+        return mistune.html(data["text/markdown"]), charts
+    if "image/png" in data:
+        return f'<img alt="" src="data:image/png;base64,{data["image/png"]}">', charts
+    if "text/plain" in data:
+        return f"<pre>{escape(data['text/plain'])}</pre>", charts
+    return "", charts

@@ -1,0 +1,317 @@
+"""Every table of data/, written once: columns, types, units, meaning, source.
+
+`data/README.md` is generated from this module (`kit data build`), and `validate()` enforces it
+on every load, so the dictionary, the files and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+DTYPES = ("string", "date", "float", "int")
+
+
+class DataError(ValueError):
+    """A data file does not match its schema. The message names the file, row and column."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str  # one of DTYPES
+    unit: str
+    description: str
+    source: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+
+def _c(name, dtype, unit, description, source, required=True):
+    return Column(name, dtype, unit, description, source, required)
+
+
+_TICKER = _c("ticker", "string", "", "Exchange ticker of the company (upper case)", "kit")
+_SOURCE_ID = _c(
+    "source_id", "string", "", "Which raw source the row came from; see `sources.csv`", "kit"
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "sources",
+            "One row per raw source the kit reads: where it came from and what is known to be "
+            "wrong with it.",
+            ("source_id",),
+            (
+                _c("source_id", "string", "", "Short name used by `source_id` in every table",
+                   "kit"),
+                _c("title", "string", "", "What the source is", "MANIFEST.md"),
+                _c("origin_url", "string", "", "Where the raw file was copied from",
+                   "MANIFEST.md"),
+                _c("origin_commit", "string", "", "Commit or version of the copied file",
+                   "MANIFEST.md", required=False),
+                _c("path", "string", "", "Path of the raw file(s) under the sources folder",
+                   "kit", required=False),
+                _c("known_issues", "string", "", "Problems the kit knows and how it handles them",
+                   "MANIFEST.md", required=False),
+            ),
+        ),
+        Table(
+            "companies",
+            "One row per company the kit covers.",
+            ("ticker",),
+            (
+                _TICKER,
+                _c("company_name", "string", "", "Registrant name", "SEC EDGAR (additions)"),
+                _c("cik", "string", "", "SEC Central Index Key, 10 digits", "SEC EDGAR"),
+                _c("fiscal_year_end", "string", "MM-DD", "Last day of the fiscal year",
+                   "SEC EDGAR (additions)"),
+                _c("capex_metric", "string", "",
+                   "The `financials` metric the company quotes as its capex", "additions"),
+                _c("capex_definition", "string", "", "What that metric is and why it is used",
+                   "company releases (additions)"),
+                _c("source_url", "string", "", "Page that backs the row", "additions"),
+            ),
+        ),
+        Table(
+            "financials",
+            "Quarterly facts, tidy: one row per company x quarter x metric x source x published "
+            "version. Capex metrics are cash outflows, stored positive. A later filing that "
+            "changed a figure adds a row; `as_of` selects what was public on a date.",
+            ("ticker", "metric", "period_end_date", "source_id", "published_date"),
+            (
+                _TICKER,
+                _c("metric", "string", "",
+                   "purchases_of_property_and_equipment | finance_lease_principal_payments | "
+                   "capex_incl_finance_leases | revenue", "kit"),
+                _c("fiscal_year", "int", "year", "Fiscal year the quarter belongs to",
+                   "press_releases / kit"),
+                _c("fiscal_quarter", "int", "quarter", "Fiscal quarter, 1-4",
+                   "press_releases / kit"),
+                _c("period_start_date", "date", "", "First day of the quarter",
+                   "sec_extract / kit"),
+                _c("period_end_date", "date", "", "Last day of the quarter", "sec_extract / kit"),
+                _c("calendar_year", "int", "year",
+                   "Calendar year of the calendar quarter holding most of the period's days",
+                   "kit"),
+                _c("calendar_quarter", "int", "quarter",
+                   "Calendar quarter holding most of the period's days (SEC `frame` rule)", "kit"),
+                _c("value_usd", "float", "USD", "The figure, in dollars", "as `source_id`"),
+                _c("derivation", "string", "",
+                   "reported | ytd_difference (year-to-date minus the earlier year-to-date) | "
+                   "sum (of the metrics named in `derivation_detail`)", "kit"),
+                _c("derivation_detail", "string", "", "The inputs of the derivation, with values",
+                   "kit", required=False),
+                _c("published_date", "date", "",
+                   "Date from which the value was public; `as_of` filters on it", "kit"),
+                _c("published_date_basis", "string", "", "Why `published_date` is that date",
+                   "kit"),
+                _SOURCE_ID,
+                _c("source_url", "string", "", "Filing or release the value comes from",
+                   "as `source_id`"),
+                _c("source_detail", "string", "", "File, key or XBRL concept, filing",
+                   "as `source_id`"),
+            ),
+        ),
+        Table(
+            "capex_guidance",
+            "Full-year capital-expenditure outlooks as management gave them, one row per "
+            "source that reported a range on a date.",
+            ("ticker", "fiscal_year", "given_date", "source_url"),
+            (
+                _TICKER,
+                _c("fiscal_year", "int", "year", "Fiscal year the outlook covers", "statements"),
+                _c("guidance_kind", "string", "", "range | point", "statements"),
+                _c("low_usd", "float", "USD", "Low end of the outlook", "statements"),
+                _c("high_usd", "float", "USD", "High end of the outlook (= low for a point)",
+                   "statements"),
+                _c("given_date", "date", "", "Date management gave the outlook", "statements"),
+                _c("prior_low_usd", "float", "USD", "Previous low end, as the source states it",
+                   "statements", required=False),
+                _c("prior_high_usd", "float", "USD", "Previous high end, as the source states it",
+                   "statements", required=False),
+                _SOURCE_ID,
+                _c("source_type", "string", "", "press_release_copy | transcript_copy | news ...",
+                   "statements"),
+                _c("source_url", "string", "", "Page that reported the outlook", "statements"),
+            ),
+        ),
+        Table(
+            "earnings_releases",
+            "Quarterly earnings releases (8-K Item 2.02, exhibit 99.1), one row per quarter.",
+            ("ticker", "fiscal_year", "fiscal_quarter"),
+            (
+                _TICKER,
+                _c("fiscal_year", "int", "year", "Fiscal year of the reported quarter",
+                   "press_releases"),
+                _c("fiscal_quarter", "int", "quarter", "Fiscal quarter of the reported quarter",
+                   "press_releases"),
+                _c("period_end_date", "date", "", "Last day of the reported quarter", "kit"),
+                _c("release_date", "date", "", "Date of the release", "press_releases"),
+                _SOURCE_ID,
+                _c("source_url", "string", "", "The release on SEC EDGAR", "press_releases"),
+                _c("note", "string", "", "Cross-check against `earnings_dates.csv`", "kit",
+                   required=False),
+            ),
+        ),
+        Table(
+            "prices",
+            "Daily split- and dividend-adjusted closing prices of the companies and of QQQ "
+            "(the Nasdaq-100 fund used as the market benchmark).",
+            ("ticker", "price_date"),
+            (
+                _TICKER,
+                _c("price_date", "date", "", "Trading day", "prices"),
+                _c("adj_close_usd", "float", "USD per share", "Adjusted close", "prices"),
+                _SOURCE_ID,
+            ),
+        ),
+        Table(
+            "statements",
+            "Sentences as published about capex, guidance, AI, data centers and power; one row "
+            "each, with the page it came from. Most are news paraphrases: keep `source_type` "
+            "visible.",
+            ("statement_id",),
+            (
+                _c("statement_id", "string", "", "Stable id: ticker, event date, number", "kit"),
+                _TICKER,
+                _c("event_date", "date", "", "Date of the call, release or post the text is "
+                   "about (empty when the source gives none)", "statements", required=False),
+                _c("event_date_source", "string", "", "Where `event_date` came from",
+                   "statements", required=False),
+                _c("fiscal_period", "string", "", "Period label as the source gives it",
+                   "statements", required=False),
+                _c("kind", "string", "",
+                   "actual_capex | guidance_capex_FY#### | quote | quote_energy | news_report ...",
+                   "statements"),
+                _c("speaker", "string", "", "Who said it, when a person is quoted", "statements",
+                   required=False),
+                _c("source_type", "string", "", "press_release_copy | transcript_copy | news ...",
+                   "statements"),
+                _c("source_title", "string", "", "Title of the source when there is no URL",
+                   "additions", required=False),
+                _c("source_url", "string", "", "Page the text was taken from", "statements",
+                   required=False),
+                _c("text", "string", "", "The text exactly as the source shows it", "statements"),
+                _c("text_en", "string", "", "English translation by the kit, when `text` is not "
+                   "English", "additions", required=False),
+                _c("note", "string", "", "Caveats, and checks against filings", "statements",
+                   required=False),
+                _SOURCE_ID,
+            ),
+        ),
+    )
+}
+
+
+def validate(df: pd.DataFrame, table: str, path: str) -> pd.DataFrame:
+    """Return `df` with the schema's columns and dtypes, or raise DataError naming the place.
+
+    `df` holds the raw strings of a CSV file (read with dtype=str); row numbers in messages are
+    the file's line numbers (the header is line 1).
+    """
+    spec = TABLES[table]
+    missing = [c for c in spec.column_names if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(missing)}; "
+            f"a {table} file needs {', '.join(spec.column_names)}"
+        )
+    out = {}
+    for col in spec.columns:
+        raw = df[col.name]
+        empty = raw.isna() | (raw.astype("string").str.strip() == "")
+        if col.required and empty.any():
+            line = int(empty.to_numpy().nonzero()[0][0]) + 2
+            raise DataError(f"{path}, line {line}, column {col.name}: value is empty")
+        out[col.name] = _convert(raw.where(~empty), col, path)
+    result = pd.DataFrame(out, index=df.index)
+    dup = result.duplicated(list(spec.key), keep=False)
+    if dup.any():
+        lines = [int(i) + 2 for i in dup.to_numpy().nonzero()[0][:2]]
+        raise DataError(
+            f"{path}, lines {lines[0]} and {lines[1]}: duplicate key "
+            f"({', '.join(spec.key)}); each key may appear once"
+        )
+    return result.reset_index(drop=True)
+
+
+def _convert(raw: pd.Series, col: Column, path: str) -> pd.Series:
+    if col.dtype == "string":
+        return raw.astype("string")
+    if col.dtype == "date":
+        parsed = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
+        kind = "a date as YYYY-MM-DD"
+    else:
+        parsed = pd.to_numeric(raw, errors="coerce")
+        kind = "a number"
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise DataError(
+            f"{path}, line {i + 2}, column {col.name}: {raw.iloc[i]!r} is not {kind}"
+        )
+    if col.dtype == "int":
+        if (parsed.dropna() % 1 != 0).any():
+            i = int(((parsed % 1 != 0) & parsed.notna()).to_numpy().nonzero()[0][0])
+            raise DataError(f"{path}, line {i + 2}, column {col.name}: {raw.iloc[i]!r} is not "
+                            "a whole number")
+        return parsed.astype("Int64")
+    if col.dtype == "float":
+        return parsed.astype("float64")
+    return parsed
+
+
+def to_csv_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Order columns as the schema says and format dates as YYYY-MM-DD for writing."""
+    spec = TABLES[table]
+    out = df[spec.column_names].copy()
+    for col in spec.columns:
+        if col.dtype == "date":
+            out[col.name] = pd.to_datetime(out[col.name]).dt.strftime("%Y-%m-%d")
+    return out.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
+
+
+def data_dictionary(as_of: str) -> str:
+    """The text of data/README.md: every table and column, generated from TABLES."""
+    lines = [
+        "# data/ — the kit's tidy tables",
+        "",
+        "Built by `kit data build` from the raw public files in `../shared/sources` (and the "
+        "kit's own sourced rows in `additions/`). Do not edit by hand: change the sources or the "
+        "kit and rebuild. Generated from `kit/schema.py`; a test keeps the two equal.",
+        "",
+        f"Data as of: {as_of} (the latest date on which any figure here was published).",
+        "",
+        "Conventions: money is US dollars (`_usd`), not millions; capex is a cash outflow stored "
+        "as a positive number; dates are `YYYY-MM-DD`; an empty cell means the source does not "
+        "give the value — nothing is filled in. Figures derived from other rows say how in "
+        "`derivation`. Growth, trailing sums and ratios are computed by `kit`, not stored.",
+        "",
+    ]
+    for t in TABLES.values():
+        lines += [f"## {t.filename}", "", t.description, "", f"Key: {', '.join(t.key)}.", "",
+                  "| column | type | unit | meaning | source |", "|---|---|---|---|---|"]
+        for c in t.columns:
+            req = "" if c.required else " (may be empty)"
+            lines.append(f"| {c.name} | {c.dtype} | {c.unit} | {c.description}{req} | {c.source} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+import pytest
+
+from kit import charts, metrics
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return metrics.load_briefing("META", "2024-04-25")
+
+
+def _layers(spec):
+    return spec.get("layer", [spec])
+
+
+def test_capex_chart_stacks_components_and_shows_the_guidance_band(seed):
+    spec = charts.capex_chart(seed.quarters, seed.guidance).to_dict()
+    bars, band = _layers(spec)
+    assert bars["mark"]["type"] == "bar"
+    assert band["mark"]["type"] == "area"
+    rows = spec["datasets"][bars["data"]["name"]]
+    assert {r["component"] for r in rows} == {"Purchases of property and equipment",
+                                              "Principal payments on finance leases"}
+    band_rows = spec["datasets"][band["data"]["name"]]
+    assert {r["high_bn"] * 4 for r in band_rows} == {seed.guidance["high_usd"].iloc[-1] / 1e9}
+
+
+def test_capex_chart_tooltip_names_the_source(seed):
+    spec = charts.capex_chart(seed.quarters).to_dict()
+    tooltip = {t["field"] for t in spec["encoding"]["tooltip"]}
+    assert {"quarter_label", "usd_bn", "source"} <= tooltip
+    rows = spec["datasets"][spec["data"]["name"]]
+    assert all(r["source"] for r in rows)
+
+
+def test_chart_data_keeps_only_the_columns_drawn(seed):
+    spec = charts.capex_chart(seed.quarters).to_dict()
+    rows = spec["datasets"][spec["data"]["name"]]
+    assert set(rows[0]) == {"period_end_date", "quarter_label", "component", "usd", "source",
+                            "usd_bn"}
+
+
+def test_reaction_chart_has_raw_and_excess_moves(seed):
+    spec = charts.reaction_chart(seed.reactions).to_dict()
+    rows = spec["datasets"][spec["data"]["name"]]
+    assert {r["measure"] for r in rows} == {"Stock move", "Move in excess of QQQ"}
+    assert len(rows) == 2 * len(seed.reactions)
+
+
+def test_guidance_chart_has_one_range_per_outlook(seed):
+    spec = charts.guidance_chart(seed.guidance).to_dict()
+    first = spec["layer"][0]
+    rows = spec["datasets"][first["data"]["name"]] if "data" in first else \
+        spec["datasets"][spec["data"]["name"]]
+    assert len(rows) == len(seed.guidance)
+
+
+def test_briefing_renderer_carries_the_spec(seed):
+    chart = charts.capex_chart(seed.quarters)
+    bundle = charts._renderer(chart.to_dict())
+    assert bundle[charts.VEGALITE_MIME]["$schema"].startswith("https://vega.github.io/schema/")
+
+
+def test_capex_chart_orders_quarters_by_period_and_drops_leading_gaps():
+    latest = metrics.load_briefing("META")
+    spec = charts.capex_chart(latest.quarters).to_dict()
+    order = spec["encoding"]["x"]["sort"]
+    known = latest.quarters.dropna(subset=["capex_usd"])
+    assert order[0] == known["quarter_label"].iloc[0]
+    assert order == list(latest.quarters["quarter_label"])[-len(order):]

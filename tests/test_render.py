@@ -1,0 +1,79 @@
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from kit import render
+
+pytestmark = pytest.mark.slow
+
+
+def test_seed_briefing_tells_the_story_with_sources(seed_briefing):
+    soup = BeautifulSoup(seed_briefing.read_text(), "html.parser")
+    text = " ".join(soup.get_text(" ").split())
+    for fact in ("$6.72 billion", "$7.09 billion", "$35–40 billion",
+                 "raised from $30–37 billion", "−10.6 %".replace("−", "-"),
+                 "weiter steigen", "about 15 percent", "Meta erhöht Infrastrukturinvestitionen"):
+        assert fact in text, fact
+    assert "news (seed article" in text
+    links = {a["href"] for a in soup.find_all("a")}
+    assert any("sec.gov/Archives/edgar/data/1326801" in h for h in links)
+    assert any(h.startswith("https://data.sec.gov/api/xbrl/companyfacts/") for h in links)
+
+
+def test_seed_briefing_hides_code_and_has_every_chart(seed_briefing):
+    doc = seed_briefing.read_text()
+    assert "kit.load_briefing" not in doc
+    assert doc.count('class="chart"') == 4
+
+
+def test_executed_notebook_is_kept_with_its_parameters(seed_briefing):
+    nb = nbformat.read(seed_briefing.with_suffix(".ipynb"), as_version=4)
+    assert nb.metadata["papermill"]["parameters"] == {"ticker": "META", "as_of": "2024-04-25"}
+
+
+def test_committed_notebook_has_no_outputs_and_a_parameters_cell():
+    nb = json.loads(render.NOTEBOOK.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert "parameters" in code[0]["metadata"]["tags"]
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code)
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "kit.cli", *args], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+def test_cli_unknown_ticker_exits_2_and_writes_nothing(tmp_path):
+    res = _cli("render", "NOPE", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert res.returncode == 2
+    assert "unknown ticker 'NOPE'; valid tickers: META" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_as_of_before_the_data_exits_2_and_writes_nothing(tmp_path):
+    res = _cli("render", "META", "--as-of", "2010-01-01", "--out", str(tmp_path / "o"),
+               cwd=tmp_path)
+    assert res.returncode == 2
+    assert "before the first META data" in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_failing_cell_keeps_the_notebook_and_writes_no_html(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("ticker = 'X'\nas_of = None",
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    nbformat.write(nb, broken)
+    monkeypatch.setattr(render, "NOTEBOOK", broken)
+    out = tmp_path / "out"
+    with pytest.raises(render.RenderError, match="cell .* failed with ValueError: boom"):
+        render.render_briefing("META", "2024-04-25", out, progress=False)
+    assert [p.name for p in out.iterdir()] == ["META-2024-04-25.failed.ipynb"]

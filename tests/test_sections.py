@@ -1,0 +1,40 @@
+from bs4 import BeautifulSoup
+
+from kit import metrics, sections
+
+
+def _with_statement(text, url="https://example.com/a", speaker="<b>CFO</b>"):
+    b = metrics.load_briefing("META", "2024-04-25")
+    row = b.statements.iloc[[0]].copy()
+    row["text"], row["source_url"], row["speaker"] = text, url, speaker
+    b.statements = row
+    return b
+
+
+def test_text_from_data_is_escaped():
+    b = _with_statement('<script>alert("x")</script> & "quotes"')
+    html = sections.statements_html(b).data
+    assert "<script>" not in html and "<b>CFO</b>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp;" in html
+
+
+def test_only_http_urls_become_links():
+    html = sections.statements_html(_with_statement("x", url="javascript:alert(1)")).data
+    assert "href" not in html
+    assert sections.link("https://a.b/?q=1&r=\"2\"") == \
+        '<a href="https://a.b/?q=1&amp;r=&quot;2&quot;">https://a.b/?q=1&amp;r=&quot;2&quot;</a>'
+
+
+def test_headline_names_a_source_for_every_figure():
+    b = metrics.load_briefing("META", "2024-04-25")
+    html = sections.headline_html(b).data
+    rows = BeautifulSoup(html, "html.parser").select("tbody tr")
+    assert len(rows) >= 6
+    assert all(r.find_all("td")[3].get_text(strip=True) for r in rows)
+    assert "$6.72 billion" in html and "$7.09 billion" in html
+    assert "$35–40 billion" in html and "raised from $30–37 billion" in html
+
+
+def test_usd_bn_rounds_half_up_and_says_missing():
+    assert sections.usd_bn(6_715_000_000) == "$6.72 billion"
+    assert "not in the sources" in sections.usd_bn(float("nan"))
