@@ -53,7 +53,7 @@ def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None) ->
     bars = alt.Chart(long).mark_bar().encode(
         x=alt.X("quarter_label:N", sort=order, title="Quarter (period end)"),
         y=alt.Y("sum(usd_bn):Q", title="USD billions"),
-        color=alt.Color("component:N", title=None, legend=alt.Legend(orient="top")),
+        color=alt.Color("component:N", title=None, legend=alt.Legend(orient="top", labelLimit=400)),
         tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
                  alt.Tooltip("component:N", title="Metric"),
                  alt.Tooltip("usd_bn:Q", title="USD bn", format=",.3f"),
@@ -72,7 +72,7 @@ def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None) ->
                             f"${latest['low_usd'] / 1e9:g}-{latest['high_usd'] / 1e9:g}B "
                             f"(given {latest['given_date']:%Y-%m-%d}), per quarter",
             })
-            chart = alt.layer(bars, alt.Chart(band).mark_area(opacity=0.25, color="#888").encode(
+            chart = alt.layer(bars, alt.Chart(band).mark_rect(opacity=0.35, color="#666").encode(
                 x=alt.X("quarter_label:N", sort=order), y="low_bn:Q", y2="high_bn:Q",
                 tooltip=[alt.Tooltip("guidance:N", title="Guidance")]))
     return chart.properties(width="container", height=280,
@@ -89,7 +89,7 @@ def intensity_chart(quarters: pd.DataFrame) -> alt.Chart:
     return alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("quarter_label:N", sort=None, title="Quarter"),
         y=alt.Y("pct:Q", title="percent"),
-        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top")),
+        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", labelLimit=400)),
         tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
                  alt.Tooltip("measure:N", title="Measure"),
                  alt.Tooltip("pct:Q", title="%", format=".1f")],
@@ -130,7 +130,7 @@ def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
         x=alt.X("quarter:N", sort=None, title="Results for"),
         xOffset="measure:N",
         y=alt.Y("pct:Q", title="percent, close to close"),
-        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top")),
+        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", labelLimit=400)),
         tooltip=[alt.Tooltip("quarter:N", title="Results for"),
                  alt.Tooltip("release_date:T", title="Released", format="%Y-%m-%d"),
                  alt.Tooltip("session_date:T", title="Session", format="%Y-%m-%d"),

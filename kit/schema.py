@@ -260,8 +260,8 @@ def _convert(raw: pd.Series, col: Column, path: str) -> pd.Series:
     if col.dtype == "date":
         parsed = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
         kind = "a date as YYYY-MM-DD"
-    else:
-        parsed = pd.to_numeric(raw, errors="coerce")
+    else:  # Python's float() rounds correctly; pandas' fast parser may not
+        parsed = pd.Series([_number(v) for v in raw], index=raw.index, dtype="float64")
         kind = "a number"
     bad = parsed.isna() & raw.notna()
     if bad.any():
@@ -280,13 +280,23 @@ def _convert(raw: pd.Series, col: Column, path: str) -> pd.Series:
     return parsed
 
 
+def _number(text) -> float:
+    try:
+        return float(text) if isinstance(text, str) else float("nan")
+    except ValueError:
+        return float("nan")
+
+
 def to_csv_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Order columns as the schema says and format dates as YYYY-MM-DD for writing."""
+    """Order columns as the schema says, dates as YYYY-MM-DD and floats as Python's shortest
+    round-trip text, so the files are the same whichever pandas wrote them."""
     spec = TABLES[table]
     out = df[spec.column_names].copy()
     for col in spec.columns:
         if col.dtype == "date":
             out[col.name] = pd.to_datetime(out[col.name]).dt.strftime("%Y-%m-%d")
+        elif col.dtype == "float":
+            out[col.name] = [repr(float(v)) if pd.notna(v) else "" for v in out[col.name]]
     return out.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
 
 

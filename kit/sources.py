@@ -353,7 +353,7 @@ def _prices(src: Path, ticker: str) -> pd.DataFrame:
     path = src / "prices" / f"{ticker}.csv"
     raw = _read_csv(path)
     return pd.DataFrame({"ticker": ticker, "price_date": raw["Date"].map(_day),
-                         "adj_close_usd": pd.to_numeric(raw["Adj Close"]),
+                         "adj_close_usd": raw["Adj Close"].map(float),
                          "source_id": "prices"})
 
 

@@ -16,7 +16,7 @@ def test_capex_chart_stacks_components_and_shows_the_guidance_band(seed):
     spec = charts.capex_chart(seed.quarters, seed.guidance).to_dict()
     bars, band = _layers(spec)
     assert bars["mark"]["type"] == "bar"
-    assert band["mark"]["type"] == "area"
+    assert band["mark"]["type"] == "rect"
     rows = spec["datasets"][bars["data"]["name"]]
     assert {r["component"] for r in rows} == {"Purchases of property and equipment",
                                               "Principal payments on finance leases"}
