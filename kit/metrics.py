@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kit import data
-from kit.sources import BENCHMARK, SOURCE_PRIORITY
-
-_ROUNDING_USD = 0.5e6
+from kit.sources import BENCHMARK, ROUNDING_USD, SOURCE_PRIORITY
 
 
 class RequestError(ValueError):
@@ -221,7 +219,7 @@ def disagreements(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
               & (fin["derivation"] != "sum")]
     rows = []
     for (metric, end), grp in fin.groupby(["metric", "period_end_date"]):
-        if grp["value_usd"].max() - grp["value_usd"].min() > 2 * _ROUNDING_USD:
+        if grp["value_usd"].max() - grp["value_usd"].min() > 2 * ROUNDING_USD:
             for r in grp.sort_values("published_date").itertuples():
                 rows.append(dict(metric=metric, period_end_date=end, value_usd=r.value_usd,
                                  published_date=r.published_date, source_id=r.source_id,

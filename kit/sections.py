@@ -24,8 +24,8 @@ METRIC_NAMES = {
 
 
 def _e(value) -> str:
-    return "" if value is None or (not isinstance(value, list | tuple) and pd.isna(value)) \
-        else escape(str(value))
+    """Escaped text of a scalar; empty for a missing value."""
+    return "" if value is None or pd.isna(value) else escape(str(value))
 
 
 def link(url, text=None) -> str:

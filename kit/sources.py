@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit import periods
+from kit import data, periods
 from kit.schema import TABLES, DataError, data_dictionary, to_csv_frame
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ _PRESS_KEYS = {
 _SEC_ITEMS = {"capex": "purchases_of_property_and_equipment", "revenue": "revenue"}
 # When two sources publish the same quarter on the same date, the first listed wins.
 SOURCE_PRIORITY = ("sec_extract", "press_releases", "recent_financials", "derived")
-_ROUNDING_USD = 0.5e6  # press releases and XBRL figures are in whole millions
+ROUNDING_USD = 0.5e6  # press releases and XBRL figures are in whole millions
 
 SOURCES = [
     dict(source_id="press_releases",
@@ -101,9 +101,7 @@ def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = N
             to_csv_frame(df, name).to_csv(tmp / TABLES[name].filename, index=False,
                                           lineterminator="\n")
         (tmp / "README.md").write_text(data_dictionary(as_of.strftime("%Y-%m-%d")) + "\n")
-        from kit import data  # validate what was written, exactly as users will load it
-
-        for name in tables:
+        for name in tables:  # validate what was written, exactly as users will load it
             data.load_table(name, tmp)
         old = out.with_name(out.name + ".old")
         if out.exists():
@@ -266,7 +264,7 @@ def _first_public(span: dict, press: list[dict], release_on: dict) -> tuple[date
     filing = f"{span['form']} filed {span['filed']}"
     if len(covered) == n_quarters and covered:
         press_value = sum(p["value_usd"] for p in covered)
-        if abs(press_value - span["value"]) > _ROUNDING_USD * n_quarters:
+        if abs(press_value - span["value"]) > ROUNDING_USD * n_quarters:
             return span["filed"], (f"revised: the releases gave {press_value / 1e6:,.0f}M for "
                                    f"{span['start']}..{span['end']}; public from the {filing}")
     if span["end"] in release_on:
@@ -319,7 +317,7 @@ def _sums(rows: list[dict]) -> list[dict]:
             continue
         last = None
         for day in sorted({r["published_date"] for rs in found.values() for r in rs}):
-            current = [current_row(found[m], day) for m in parts]
+            current = [_current_row(found[m], day) for m in parts]
             if None in current or current == last:
                 continue
             last = current
@@ -338,7 +336,7 @@ def _sums(rows: list[dict]) -> list[dict]:
     return out
 
 
-def current_row(rows: list[dict], day: date) -> dict | None:
+def _current_row(rows: list[dict], day: date) -> dict | None:
     """The row that was current on `day`: latest published, then by source priority."""
     known = [r for r in rows if r["published_date"] <= day]
     if not known:
