@@ -12,6 +12,7 @@ import pandas as pd
 from altair.vegalite.v6.display import html_renderer
 
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
+_LEGEND = alt.Legend(orient="top", labelLimit=400)  # full metric names above the plot
 _METRIC_TITLES = {
     "purchases_of_property_and_equipment_usd": "Purchases of property and equipment",
     "finance_lease_principal_payments_usd": "Principal payments on finance leases",
@@ -53,7 +54,7 @@ def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None) ->
     bars = alt.Chart(long).mark_bar().encode(
         x=alt.X("quarter_label:N", sort=order, title="Quarter (period end)"),
         y=alt.Y("sum(usd_bn):Q", title="USD billions"),
-        color=alt.Color("component:N", title=None, legend=alt.Legend(orient="top", labelLimit=400)),
+        color=alt.Color("component:N", title=None, legend=_LEGEND),
         tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
                  alt.Tooltip("component:N", title="Metric"),
                  alt.Tooltip("usd_bn:Q", title="USD bn", format=",.3f"),
@@ -89,7 +90,7 @@ def intensity_chart(quarters: pd.DataFrame) -> alt.Chart:
     return alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("quarter_label:N", sort=None, title="Quarter"),
         y=alt.Y("pct:Q", title="percent"),
-        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", labelLimit=400)),
+        color=alt.Color("measure:N", title=None, legend=_LEGEND),
         tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
                  alt.Tooltip("measure:N", title="Measure"),
                  alt.Tooltip("pct:Q", title="%", format=".1f")],
@@ -130,7 +131,7 @@ def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
         x=alt.X("quarter:N", sort=None, title="Results for"),
         xOffset="measure:N",
         y=alt.Y("pct:Q", title="percent, close to close"),
-        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top", labelLimit=400)),
+        color=alt.Color("measure:N", title=None, legend=_LEGEND),
         tooltip=[alt.Tooltip("quarter:N", title="Results for"),
                  alt.Tooltip("release_date:T", title="Released", format="%Y-%m-%d"),
                  alt.Tooltip("session_date:T", title="Session", format="%Y-%m-%d"),
