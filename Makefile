@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TICKER ?= META
 AS_OF  ?=
 
-.PHONY: briefing test data lint clean
+.PHONY: briefing test data check refresh lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ test: $(VENV)/.installed
 ## Rebuild data/ from ../shared/sources (or SOURCES=DIR).
 data: $(VENV)/.installed
 	$(BIN)/kit data build $(if $(SOURCES),--sources $(SOURCES))
+
+## Print every source conflict, revision, gap and date caveat in data/.
+check: $(VENV)/.installed
+	$(BIN)/kit data check
+
+## Refresh from SEC EDGAR (needs KIT_SEC_USER_AGENT="Your Name you@example.com"; TICKERS=...).
+refresh: $(VENV)/.installed
+	$(BIN)/kit data refresh $(TICKERS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check kit tests

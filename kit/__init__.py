@@ -16,7 +16,7 @@ from kit.data import (
     load_sources,
     load_statements,
 )
-from kit.metrics import Briefing, RequestError, load_briefing
+from kit.metrics import Briefing, RequestError, load_briefing, quality
 from kit.render import RenderError, render_briefing
 from kit.schema import DataError
 from kit.sections import (
@@ -35,6 +35,7 @@ __all__ = [
     "Briefing", "DataError", "RenderError", "RequestError", "capex_chart", "guidance_chart",
     "guidance_html", "headline_html", "intensity_chart", "load_briefing", "load_capex_guidance",
     "load_companies", "load_earnings_releases", "load_financials", "load_prices", "load_sources",
-    "load_statements", "quality_html", "quarters_html", "reactions_html", "reaction_chart",
-    "render_briefing", "sources_html", "statements_html", "title_html", "use_briefing_renderer",
+    "load_statements", "quality", "quality_html", "quarters_html", "reactions_html",
+    "reaction_chart", "render_briefing", "sources_html", "statements_html", "title_html",
+    "use_briefing_renderer",
 ]

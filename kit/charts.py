@@ -16,7 +16,11 @@ _LEGEND = alt.Legend(orient="top", labelLimit=400)  # full metric names above th
 _METRIC_TITLES = {
     "purchases_of_property_and_equipment_usd": "Purchases of property and equipment",
     "finance_lease_principal_payments_usd": "Principal payments on finance leases",
+    "ocf_minus_free_cash_flow_usd": "Operating cash flow minus free cash flow",
 }
+# The headline metrics drawn as a stack of their components.
+_COMPONENTS = {"capex_incl_finance_leases": ["purchases_of_property_and_equipment_usd",
+                                             "finance_lease_principal_payments_usd"]}
 
 
 def _renderer(spec: dict, **kwargs) -> dict:
@@ -34,10 +38,20 @@ def use_briefing_renderer() -> None:
     alt.renderers.enable("kit")
 
 
-def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None) -> alt.Chart:
+def empty_chart(message: str) -> alt.Chart:
+    """A chart-sized note, for a section whose data the sources do not have."""
+    return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14).encode(
+        text="text:N").properties(width="container", height=60)
+
+
+def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None,
+                capex_metric: str = "capex_incl_finance_leases") -> alt.Chart:
     """Quarterly capex, stacked by component where the company reports both, with the
     current year's guidance range as a quarterly-average band."""
-    parts = [c for c in _METRIC_TITLES if c in quarters and quarters[c].notna().any()]
+    parts = [c for c in _COMPONENTS.get(capex_metric, [f"{capex_metric}_usd"])
+             if c in quarters and quarters[c].notna().any()]
+    if not parts:
+        return empty_chart(f"No {capex_metric} figures in the sources.")
     known = quarters["capex_usd"].notna()
     if known.any():  # leading quarters without the headline figure would look like zero capex
         quarters = quarters[known.cumsum() > 0]
@@ -99,6 +113,8 @@ def intensity_chart(quarters: pd.DataFrame) -> alt.Chart:
 
 def guidance_chart(guidance: pd.DataFrame) -> alt.Chart:
     """Each outlook range over the date it was given, one color per fiscal year."""
+    if guidance.empty:
+        return empty_chart("No full-year capex outlook in the sources.")
     g = guidance.assign(
         low_bn=guidance["low_usd"] / 1e9, high_bn=guidance["high_usd"] / 1e9,
         year=guidance["fiscal_year"].map("FY{}".format),
@@ -121,6 +137,8 @@ def guidance_chart(guidance: pd.DataFrame) -> alt.Chart:
 
 def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
     """Stock move on the first session after each release, and the move in excess of QQQ."""
+    if reactions.empty:
+        return empty_chart("No earnings release dates (or no prices) in the sources.")
     r = reactions.assign(quarter=[f"FY{y % 100:02d} Q{q}" for y, q in
                                   zip(reactions["fiscal_year"], reactions["fiscal_quarter"])])
     long = r.melt(id_vars=["quarter", "release_date", "session_date"],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit.schema import TABLES, DataError, validate
+from kit.schema import TABLES, DataError, to_csv_frame, validate
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,12 @@ def load_table(name: str, directory: Path | str | None = None) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: not a readable CSV file ({err})") from err
     return validate(raw.replace("", pd.NA), name, str(path))
+
+
+def validate_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A table built in memory, typed exactly as `load_table` would read it back."""
+    text = to_csv_frame(df, name).astype("string").replace("", pd.NA)
+    return validate(text, name, f"{name} (built)")
 
 
 @cache

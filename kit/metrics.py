@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kit import data
-from kit.sources import BENCHMARK, ROUNDING_USD, SOURCE_PRIORITY
+from kit.sources import BENCHMARK, LEVEL_KINDS, ROUNDING_USD, SOURCE_PRIORITY
 
 
 class RequestError(ValueError):
@@ -24,11 +24,13 @@ class Briefing:
     capex_definition: str
     quarters: pd.DataFrame
     guidance: pd.DataFrame
+    other_guidance: pd.DataFrame
     reactions: pd.DataFrame
     statements: pd.DataFrame
     disagreements: pd.DataFrame
     sources: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    quality: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def data_range(ticker: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -103,14 +105,12 @@ def quarterly(ticker: str, as_of: pd.Timestamp, capex_metric: str) -> pd.DataFra
     out = out.sort_index()
     capex = out.get(f"{capex_metric}_usd", pd.Series(float("nan"), index=out.index))
     out["capex_usd"] = capex
-    ends = pd.Series(out.index, index=out.index)
-    year_ago = capex.reindex(ends - pd.DateOffset(years=1)).to_numpy()
-    out["capex_yoy_pct"] = (capex.to_numpy() / year_ago - 1) * 100
-    ttm = []
-    for end in out.index:
-        window = capex[(capex.index > end - pd.DateOffset(years=1)) & (capex.index <= end)]
-        ttm.append(window.sum() if len(window) == 4 and window.notna().all() else float("nan"))
-    out["capex_ttm_usd"] = ttm
+    # Growth and trailing sums go by fiscal quarter, not by date: 52-53 week years shift.
+    index = labels.loc[out.index, "fiscal_year"] * 4 + labels.loc[out.index, "fiscal_quarter"]
+    by_index = pd.Series(capex.to_numpy(), index=index.to_numpy())
+    out["capex_yoy_pct"] = (capex.to_numpy() / by_index.reindex(index - 4).to_numpy() - 1) * 100
+    out["capex_ttm_usd"] = [by_index.reindex(range(i - 3, i + 1)).sum(min_count=4)
+                            for i in index]
     revenue = out.get("revenue_usd", pd.Series(float("nan"), index=out.index))
     out["capex_to_revenue_pct"] = capex / revenue * 100
     return out.reset_index()
@@ -131,7 +131,8 @@ def guidance_history(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
     from the previous range in the data (a step the data does not have).
     """
     g = data.load_capex_guidance()
-    g = g[(g["ticker"] == ticker) & (g["given_date"] <= as_of)]
+    g = g[(g["ticker"] == ticker) & (g["given_date"] <= as_of)
+          & g["guidance_kind"].isin(LEVEL_KINDS) & (g["per"] == "year")]
     if g.empty:
         return g.assign(change=pd.Series(dtype="string"), sources=[], prior_note=[])
     keys = ["fiscal_year", "given_date", "low_usd", "high_usd"]
@@ -161,8 +162,34 @@ def guidance_history(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
+def other_guidance(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Outlooks that are not a full-year level: at least, per-quarter run rates, a quarter's
+    figure, an increase over the earlier outlook. `outlook` describes each in words."""
+    g = data.load_capex_guidance()
+    g = g[(g["ticker"] == ticker) & (g["given_date"] <= as_of)
+          & ~(g["guidance_kind"].isin(LEVEL_KINDS) & (g["per"] == "year"))]
+    g = g.sort_values("given_date").reset_index(drop=True)
+    g["outlook"] = [_describe(r) for r in g.to_dict("records")]
+    return g
+
+
+def _describe(g: dict) -> str:
+    period = f"FY{g['fiscal_year']}"
+    if not pd.isna(g["fiscal_quarter"]):
+        period += f" Q{g['fiscal_quarter']}"
+    elif g["per"] == "quarter":
+        period = f"each quarter of {period}"
+    low, high = g["low_usd"], g["high_usd"]
+    amount = _bn(low) if pd.isna(high) or low == high else f"{_bn(low)}-{_bn(high)}"
+    return {"at_least": f"at least {amount} for {period}",
+            "quarterly_run_rate": f"about {amount} a quarter ({period})",
+            "raise_by": f"{period} outlook raised by {amount}",
+            "about": f"about {amount} for {period}",
+            "point": f"{amount} for {period}"}.get(g["guidance_kind"], f"{amount} for {period}")
+
+
 def _bn(usd: float) -> str:
-    return f"${usd / 1e9:g}B"
+    return f"${round(usd / 1e9, 3):g}B"
 
 
 def _change(prev, new) -> str:
@@ -179,11 +206,12 @@ def _change(prev, new) -> str:
 
 
 def reactions(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Close-to-close move from the release day to the first session after it.
+    """The move on the first full session after each release, raw and in excess of QQQ.
 
-    The sources do not say whether a release came before the open or after the close; the
-    move measured here is the one that includes an after-close release. `excess_pct` is the
-    move minus QQQ's over the same two closes.
+    After the close (or when no source gives the time: the companies covered release after
+    the close as a rule, but the sources state it only for some releases): release-day close
+    to the next session's close. Before the open: previous close to the release day's close.
+    `excess_pct` is the move minus QQQ's over the same two closes.
     """
     rel = data.load_earnings_releases()
     rel = rel[(rel["ticker"] == ticker) & (rel["release_date"] <= as_of)]
@@ -191,19 +219,26 @@ def reactions(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
     stock = _closes(prices, ticker)
     bench = _closes(prices, BENCHMARK)
     rows = []
-    for r in rel.itertuples():
-        before = stock[stock.index <= r.release_date]
-        after = stock[(stock.index > r.release_date) & (stock.index <= as_of)]
-        if before.empty or after.empty:
+    for r in rel.sort_values("release_date").itertuples():
+        before_open = not pd.isna(r.timing) and r.timing == "before_open"
+        base = stock[stock.index < r.release_date] if before_open \
+            else stock[stock.index <= r.release_date]
+        after = stock[(stock.index >= r.release_date) if before_open
+                      else (stock.index > r.release_date)]
+        after = after[after.index <= as_of]
+        if base.empty or after.empty:
             continue
-        d0, d1 = before.index[-1], after.index[0]
-        move = (after.iloc[0] / before.iloc[-1] - 1) * 100
+        d0, d1 = base.index[-1], after.index[0]
+        move = (after.iloc[0] / base.iloc[-1] - 1) * 100
         bench_move = (bench.get(d1) / bench.get(d0) - 1) * 100
         rows.append(dict(fiscal_year=r.fiscal_year, fiscal_quarter=r.fiscal_quarter,
-                         release_date=r.release_date, base_date=d0, session_date=d1,
-                         base_close_usd=before.iloc[-1], session_close_usd=after.iloc[0],
+                         release_date=r.release_date,
+                         timing=r.timing if not pd.isna(r.timing) else "not stated",
+                         base_date=d0, session_date=d1,
+                         base_close_usd=base.iloc[-1], session_close_usd=after.iloc[0],
                          move_pct=move, benchmark_move_pct=bench_move,
-                         excess_pct=move - bench_move, source_url=r.source_url))
+                         excess_pct=move - bench_move, source_id=r.source_id,
+                         source_url=r.source_url))
     return pd.DataFrame(rows)
 
 
@@ -228,6 +263,78 @@ def disagreements(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
                                        "published_date", "source_id", "basis"])
 
 
+def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """What a reader should know about the figures behind a company's briefing.
+
+    One row per finding: `kind` is conflict (sources give different figures for the same
+    quarter, beyond rounding), revision (a later filing changed a figure), gap (a quarter
+    missing between the first and last one the sources cover), derived (figures computed
+    from others), date (publication dates that are upper bounds, corrected or rejected
+    release dates) or statement (undated or contradicted statements). `kit data check`
+    prints these for every company.
+    """
+    as_of = pd.Timestamp.max if as_of is None else as_of
+    company = data.load_companies().set_index("ticker").loc[ticker]
+    fin = data.load_financials()
+    fin = fin[(fin["ticker"] == ticker) & (fin["published_date"] <= as_of)]
+    rows = []
+
+    def add(kind, period, detail):
+        rows.append(dict(ticker=ticker, kind=kind, period=period, detail=detail))
+
+    label = {e: f"FY{y % 100:02d} Q{q}" for e, y, q in
+             zip(fin["period_end_date"], fin["fiscal_year"], fin["fiscal_quarter"])}
+    reported = fin[fin["derivation"] != "sum"]
+    for (metric, end), grp in reported.groupby(["metric", "period_end_date"]):
+        latest = grp.sort_values("published_date").groupby("source_id").tail(1)
+        if latest["value_usd"].max() - latest["value_usd"].min() > 2 * ROUNDING_USD:
+            versions = "; ".join(f"{r.source_id} {r.value_usd / 1e6:,.0f}M"
+                                 for r in latest.sort_values("source_id").itertuples())
+            add("conflict", label[end], f"{metric}: {versions}")
+        for src, versions in grp.groupby("source_id"):
+            if versions["value_usd"].nunique() > 1:
+                v = versions.sort_values("published_date")
+                add("revision", label[end], f"{metric} ({src}): " + " then ".join(
+                    f"{r.value_usd / 1e6:,.0f}M ({r.published_date:%Y-%m-%d})"
+                    for r in v.itertuples()))
+    for metric in (company["capex_metric"], "revenue"):
+        have = fin[fin["metric"] == metric]
+        if have.empty:
+            add("gap", "all", f"{metric}: not in the sources")
+            continue
+        keys = sorted(set(have["fiscal_year"] * 4 + have["fiscal_quarter"] - 1))
+        missing = [f"FY{k // 4 % 100:02d} Q{k % 4 + 1}" for k in range(keys[0], keys[-1])
+                   if k not in keys]
+        if missing:
+            add("gap", ", ".join(missing), f"{metric}: missing between the first and the last "
+                                           "quarter the sources cover; not estimated")
+    cur = current_financials(ticker, as_of)
+    for how, grp in cur[cur["derivation"] != "reported"].groupby("derivation"):
+        add("derived", f"{len(grp)} quarters",
+            f"{how}: " + ", ".join(sorted({m for m in grp["metric"]})))
+    bound = cur[cur["published_date_basis"].str.startswith("release date not in the sources")]
+    if not bound.empty:
+        add("date", f"{bound['period_end_date'].nunique()} quarters",
+            "no release date in the sources: the figure is taken as public from the day its "
+            "10-Q/10-K was due at the latest")
+    rel = data.load_earnings_releases()
+    rel = rel[(rel["ticker"] == ticker) & (rel["release_date"] <= as_of)]
+    if rel.empty:
+        add("date", "all", "no earnings release dates in the sources: stock reactions are not "
+                           "computed")
+    for r in rel[rel["note"].fillna("").str.contains("corrected|timing")].itertuples():
+        add("date", f"FY{r.fiscal_year % 100:02d} Q{r.fiscal_quarter}", r.note)
+    st = data.load_statements()
+    st = st[st["ticker"] == ticker]
+    for r in st[st["event_date"].isna()].itertuples():
+        add("statement", "undated", f"{r.statement_id}: no date on the page; not in the "
+                                    f"guidance tracker ({r.source_url})")
+    for r in st[st["note"].fillna("").str.contains("disagree")].itertuples():
+        if pd.isna(r.event_date) or r.event_date <= as_of:
+            add("conflict", r.fiscal_period or "", f"{r.statement_id}: {r.note}")
+    return pd.DataFrame(rows, columns=["ticker", "kind", "period", "detail"])
+
+
 def load_briefing(ticker: str, as_of=None) -> Briefing:
     """Everything one briefing shows, as of a date (default: the latest data)."""
     ticker, as_of = check_request(ticker, as_of)
@@ -242,12 +349,13 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
     if not missing.empty:
         notes.append(f"{', '.join(missing['quarter_label'])}: {company['capex_metric']} is not "
                      f"in the sources as of {as_of:%Y-%m-%d}; shown as missing, not estimated.")
-    if not latest.empty and pd.isna(latest["revenue_usd"].iloc[0]):
+    if not latest.empty and pd.isna(latest.get("revenue_usd", pd.Series([None])).iloc[0]):
         notes.append(f"{latest['quarter_label'].iloc[0]}: revenue is not in the sources.")
     return Briefing(
         ticker=ticker, company_name=company["company_name"], as_of=as_of,
         capex_metric=company["capex_metric"], capex_definition=company["capex_definition"],
         quarters=quarters, guidance=guidance_history(ticker, as_of),
+        other_guidance=other_guidance(ticker, as_of), quality=quality(ticker, as_of),
         reactions=reactions(ticker, as_of),
         statements=statements.sort_values("event_date").reset_index(drop=True),
         disagreements=disagreements(ticker, as_of), sources=data.load_sources(), notes=notes)

@@ -1,10 +1,20 @@
-"""Fiscal and calendar periods, and single quarters from year-to-date figures."""
+"""Fiscal and calendar periods, and single quarters from year-to-date figures.
+
+A company's fiscal calendar is written as `fiscal_year_end`:
+- `MM-DD`: the year ends on the last day of month MM; quarters end on month ends
+  (Meta `12-31`, Microsoft `06-30`, Oracle `05-31`).
+- `last-<Day>-MM/Q<n>`: a 52-53 week year ending on the last <Day> of month MM; quarters are
+  13 weeks, and in a 53-week year quarter n has 14 (Apple `last-Sat-09/Q1`,
+  Nvidia `last-Sun-01/Q4`).
+A fiscal year is named after the calendar year in which it ends.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-QUARTER_DAYS = range(84, 98)  # 13 weeks +- a week: what a reported quarter can span
+QUARTER_DAYS = range(84, 99)  # 13 weeks - a week .. 14 weeks: what a reported quarter spans
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def calendar_quarter(start: date, end: date) -> tuple[int, int]:
@@ -22,23 +32,72 @@ def calendar_quarter(start: date, end: date) -> tuple[int, int]:
     return max(counts, key=lambda q: (counts[q], q))
 
 
-def fiscal_quarter_end(fiscal_year: int, quarter: int, fiscal_year_end: str) -> date:
-    """Last day of a fiscal quarter for a company whose year ends on `fiscal_year_end` (MM-DD).
+def check_fiscal_year_end(fye: str) -> str:
+    """Return `fye` if it is a calendar this module understands, else raise ValueError."""
+    try:
+        _parse(fye)
+    except (ValueError, IndexError):
+        raise ValueError(f"fiscal_year_end {fye!r} is not MM-DD (month end) or "
+                         "last-<Mon..Sun>-MM/Q<1-4> (52-53 week year)") from None
+    return fye
 
-    Only month-end fiscal calendars are supported here; the fiscal year is named after the
-    calendar year in which it ends.
+
+def _parse(fye: str):
+    if fye.startswith("last-"):
+        day, rest = fye[5:].split("-", 1)
+        month, long_q = rest.split("/Q")
+        weekday, month, long_q = _WEEKDAYS.index(day), int(month), int(long_q)
+        if not (1 <= month <= 12 and 1 <= long_q <= 4):
+            raise ValueError(fye)
+        return ("weeks", month, weekday, long_q)
+    month, day = (int(x) for x in fye.split("-"))
+    if _month_end(2001, month).day != day:  # only month-end years are supported
+        raise ValueError(fye)
+    return ("months", month, None, None)
+
+
+def fiscal_year_end_date(fiscal_year: int, fye: str) -> date:
+    kind, month, weekday, _ = _parse(fye)
+    last = _month_end(fiscal_year, month)
+    if kind == "months":
+        return last
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def fiscal_quarter_bounds(fiscal_year: int, quarter: int, fye: str) -> tuple[date, date]:
+    """(first day, last day) of a fiscal quarter."""
+    kind, month, _, long_q = _parse(fye)
+    if kind == "months":
+        end_month = (month - 3 * (4 - quarter) - 1) % 12 + 1
+        year = fiscal_year if end_month <= month else fiscal_year - 1
+        end = _month_end(year, end_month)
+        start_month = (end_month - 4) % 12 + 1
+        start_year = year if end_month > 3 else year - 1
+        return _month_end(start_year, start_month) + timedelta(days=1), end
+    start = fiscal_year_end_date(fiscal_year - 1, fye) + timedelta(days=1)
+    extra = (fiscal_year_end_date(fiscal_year, fye) - start).days + 1 - 364  # 0 or 7
+    for q in range(1, 5):
+        end = start + timedelta(days=91 + (extra if q == long_q else 0) - 1)
+        if q == quarter:
+            return start, end
+        start = end + timedelta(days=1)
+    raise ValueError(f"quarter {quarter} is not 1-4")
+
+
+def fiscal_quarter_end(fiscal_year: int, quarter: int, fye: str) -> date:
+    return fiscal_quarter_bounds(fiscal_year, quarter, fye)[1]
+
+
+def fiscal_period(end: date, fye: str) -> tuple[int, int]:
+    """(fiscal_year, fiscal_quarter) of the quarter ending on `end`.
+
+    Raises ValueError when `end` is not the last day of a fiscal quarter of that calendar.
     """
-    month = int(fiscal_year_end[:2])
-    end_month = (month - 3 * (4 - quarter) - 1) % 12 + 1
-    year = fiscal_year if end_month <= month else fiscal_year - 1
-    return _month_end(year, end_month)
-
-
-def quarter_start(end: date) -> date:
-    """First day of the three-month quarter ending on month-end `end`."""
-    month = (end.month - 4) % 12 + 1
-    year = end.year if end.month > 3 else end.year - 1
-    return _month_end(year, month) + timedelta(days=1)
+    year = end.year if end <= fiscal_year_end_date(end.year, fye) else end.year + 1
+    for q in range(1, 5):
+        if fiscal_quarter_end(year, q, fye) == end:
+            return year, q
+    raise ValueError(f"{end} is not the end of a fiscal quarter for fiscal_year_end {fye}")
 
 
 def _month_end(year: int, month: int) -> date:
@@ -57,13 +116,15 @@ def quarters_from_ytd(spans: list[dict]) -> list[dict]:
     a quarter is returned as reported. A longer span sharing its start with a shorter one yields
     the quarter between them -- but only when the shorter span ends the day before that quarter
     begins and the difference is a quarter long. Nothing else is derived: a quarter whose
-    bounds do not line up is absent, never filled in. Each result carries `derivation`
+    bounds do not line up is absent, never filled in; a quarter reported as such is not
+    derived again. Each result carries `derivation`
     ('reported' or 'ytd_difference') and `parts` (the spans used, later minus earlier).
     """
     out = []
     for s in spans:
         if is_quarter(s["start"], s["end"]):
             out.append({**s, "derivation": "reported", "parts": [s]})
+    reported = {(s["start"], s["end"]) for s in out}
     for longer in spans:
         if is_quarter(longer["start"], longer["end"]):
             continue
@@ -73,6 +134,8 @@ def quarters_from_ytd(spans: list[dict]) -> list[dict]:
             and is_quarter(s["end"] + timedelta(days=1), longer["end"])
         ]
         for shorter in earlier:
+            if (shorter["end"] + timedelta(days=1), longer["end"]) in reported:
+                continue
             out.append({
                 **longer,
                 "start": shorter["end"] + timedelta(days=1),
@@ -81,12 +144,3 @@ def quarters_from_ytd(spans: list[dict]) -> list[dict]:
                 "parts": [longer, shorter],
             })
     return out
-
-
-def fiscal_period(end: date, fiscal_year_end: str) -> tuple[int, int]:
-    """(fiscal_year, fiscal_quarter) of the quarter ending on month-end `end`."""
-    fye_month = int(fiscal_year_end[:2])
-    months_after_fye = (end.month - fye_month) % 12  # 3, 6, 9 or 0 for a quarter end
-    quarter = (months_after_fye // 3) or 4
-    year = end.year if end.month <= fye_month else end.year + 1
-    return year, quarter

@@ -82,8 +82,13 @@ TABLES: dict[str, Table] = {
                 _TICKER,
                 _c("company_name", "string", "", "Registrant name", "SEC EDGAR (additions)"),
                 _c("cik", "string", "", "SEC Central Index Key, 10 digits", "SEC EDGAR"),
-                _c("fiscal_year_end", "string", "MM-DD", "Last day of the fiscal year",
-                   "SEC EDGAR (additions)"),
+                _c("fiscal_year_end", "string", "",
+                   "MM-DD (year ends on that month's last day) or last-<Day>-MM/Q<n> (52-53 "
+                   "week year ending on the last <Day> of month MM, the 53rd week in quarter n)",
+                   "10-K (additions)"),
+                _c("capex_concept", "string", "",
+                   "XBRL concept of purchases of property and equipment in its filings",
+                   "SEC EDGAR (additions)", required=False),
                 _c("capex_metric", "string", "",
                    "The `financials` metric the company quotes as its capex", "additions"),
                 _c("capex_definition", "string", "", "What that metric is and why it is used",
@@ -101,7 +106,7 @@ TABLES: dict[str, Table] = {
                 _TICKER,
                 _c("metric", "string", "",
                    "purchases_of_property_and_equipment | finance_lease_principal_payments | "
-                   "capex_incl_finance_leases | revenue", "kit"),
+                   "capex_incl_finance_leases | ocf_minus_free_cash_flow | revenue", "kit"),
                 _c("fiscal_year", "int", "year", "Fiscal year the quarter belongs to",
                    "press_releases / kit"),
                 _c("fiscal_quarter", "int", "quarter", "Fiscal quarter, 1-4",
@@ -116,7 +121,8 @@ TABLES: dict[str, Table] = {
                    "Calendar quarter holding most of the period's days (SEC `frame` rule)", "kit"),
                 _c("value_usd", "float", "USD", "The figure, in dollars", "as `source_id`"),
                 _c("derivation", "string", "",
-                   "reported | ytd_difference (year-to-date minus the earlier year-to-date) | "
+                   "reported | ytd_difference (year-to-date minus the earlier year-to-date, "
+                   "only where the periods line up) | difference (of two reported figures) | "
                    "sum (of the metrics named in `derivation_detail`)", "kit"),
                 _c("derivation_detail", "string", "", "The inputs of the derivation, with values",
                    "kit", required=False),
@@ -133,16 +139,25 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "capex_guidance",
-            "Full-year capital-expenditure outlooks as management gave them, one row per "
-            "source that reported a range on a date.",
+            "Capital-expenditure outlooks as management gave them, one row per source that "
+            "reported one on a date.",
             ("ticker", "fiscal_year", "given_date", "source_url"),
             (
                 _TICKER,
-                _c("fiscal_year", "int", "year", "Fiscal year the outlook covers", "statements"),
-                _c("guidance_kind", "string", "", "range | point", "statements"),
-                _c("low_usd", "float", "USD", "Low end of the outlook", "statements"),
-                _c("high_usd", "float", "USD", "High end of the outlook (= low for a point)",
-                   "statements"),
+                _c("fiscal_year", "int", "year", "Fiscal year the outlook covers",
+                   "statements / additions"),
+                _c("fiscal_quarter", "int", "quarter",
+                   "The one fiscal quarter it covers, if it covers a single quarter",
+                   "additions", required=False),
+                _c("per", "string", "", "year (a total for the year) | quarter (a figure per "
+                   "quarter)", "additions"),
+                _c("guidance_kind", "string", "",
+                   "range | point | about | at_least | quarterly_run_rate | raise_by (an "
+                   "increase over the earlier outlook)", "statements / additions"),
+                _c("low_usd", "float", "USD", "Low end (the figure itself for point, about, "
+                   "at_least, run rate; the increase for raise_by)", "statements"),
+                _c("high_usd", "float", "USD", "High end (= low for a point; empty for "
+                   "at_least)", "statements", required=False),
                 _c("given_date", "date", "", "Date management gave the outlook", "statements"),
                 _c("prior_low_usd", "float", "USD", "Previous low end, as the source states it",
                    "statements", required=False),
@@ -156,7 +171,9 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "earnings_releases",
-            "Quarterly earnings releases (8-K Item 2.02, exhibit 99.1), one row per quarter.",
+            "Quarterly earnings releases (8-K Item 2.02, exhibit 99.1), one row per quarter. From "
+            "the 8-K links of press_releases where it has them, else from earnings_dates.csv "
+            "with the corrections in additions/corrections.csv.",
             ("ticker", "fiscal_year", "fiscal_quarter"),
             (
                 _TICKER,
@@ -165,10 +182,14 @@ TABLES: dict[str, Table] = {
                 _c("fiscal_quarter", "int", "quarter", "Fiscal quarter of the reported quarter",
                    "press_releases"),
                 _c("period_end_date", "date", "", "Last day of the reported quarter", "kit"),
-                _c("release_date", "date", "", "Date of the release", "press_releases"),
+                _c("release_date", "date", "", "Date of the release",
+                   "press_releases / earnings_dates"),
+                _c("timing", "string", "", "after_close | before_open, where a source says so "
+                   "(see `note`); empty when no source says", "additions", required=False),
                 _SOURCE_ID,
                 _c("source_url", "string", "", "The release on SEC EDGAR", "press_releases"),
-                _c("note", "string", "", "Cross-check against `earnings_dates.csv`", "kit",
+                _c("note", "string", "", "Cross-check against `earnings_dates.csv`, and "
+                   "corrections with their sources", "kit",
                    required=False),
             ),
         ),

@@ -19,6 +19,7 @@ METRIC_NAMES = {
     "capex_incl_finance_leases": "Capex including finance leases",
     "purchases_of_property_and_equipment": "Purchases of property and equipment",
     "finance_lease_principal_payments": "Principal payments on finance leases",
+    "ocf_minus_free_cash_flow": "Operating cash flow minus free cash flow",
     "revenue": "Revenue",
 }
 
@@ -117,8 +118,7 @@ def headline_html(b: Briefing) -> HTML:
             p = prev.iloc[-1]
             moved += (f" from ${p['low_usd'] / 1e9:g}–{p['high_usd'] / 1e9:g} billion "
                       f"(given {_date(p['given_date'])})")
-        rows.append([f"Full-year FY{int(g['fiscal_year'])} capex outlook",
-                     f"${g['low_usd'] / 1e9:g}–{g['high_usd'] / 1e9:g} billion",
+        rows.append([f"Full-year FY{int(g['fiscal_year'])} capex outlook", _level(g),
                      f"given {_date(g['given_date'])}; {moved}", _sources_cell(g["sources"])])
     if not b.reactions.empty:
         r = b.reactions.iloc[-1]
@@ -126,8 +126,14 @@ def headline_html(b: Briefing) -> HTML:
                      f"{_date(r['base_date'])} close to {_date(r['session_date'])} close "
                      f"(QQQ {pct(r['benchmark_move_pct'])})",
                      "computed by the kit from daily adjusted closes (source: prices); "
-                     f"release: {link(r['source_url'], 'earnings release (8-K)')}"])
+                     f"release date: {_release_link(r)}"])
     return HTML(_table(["Figure", "Value", "Period", "Source"], rows, "headline"))
+
+
+def _release_link(r) -> str:
+    if r["source_id"] == "press_releases":
+        return link(r["source_url"], "earnings release (8-K)")
+    return link(r["source_url"], r["source_id"]) + " (SEC 8-K Item 2.02 dates)"
 
 
 def _sources_cell(sources) -> str:
@@ -152,13 +158,22 @@ def quarters_html(b: Briefing) -> HTML:
 
 
 def guidance_html(b: Briefing) -> HTML:
-    if b.guidance.empty:
+    if b.guidance.empty and b.other_guidance.empty:
         return HTML(f"<p>No capex outlook in the sources as of {b.as_of:%Y-%m-%d}.</p>")
     rows = [[_date(g["given_date"]), f"FY{int(g['fiscal_year'])}",
-             f"${g['low_usd'] / 1e9:g}–{g['high_usd'] / 1e9:g} billion", _e(g["change"]),
-             _e(g["prior_note"]), _sources_cell(g["sources"])]
+             _level(g), _e(g["change"]), _e(g["prior_note"]), _sources_cell(g["sources"])]
             for _, g in b.guidance.iterrows()]
+    rows += [[_date(g["given_date"]), f"FY{int(g['fiscal_year'])}", _e(g["outlook"]),
+              "", _e(g["guidance_kind"].replace("_", " ")),
+              _sources_cell([(g["source_type"], g["source_url"])])]
+             for _, g in b.other_guidance.iterrows()]
     return HTML(_table(["Given", "For", "Outlook", "Move", "Note", "Source"], rows))
+
+
+def _level(g) -> str:
+    low, high = g["low_usd"] / 1e9, g["high_usd"] / 1e9
+    text = f"${low:g} billion" if low == high else f"${low:g}–{high:g} billion"
+    return ("about " if g["guidance_kind"] == "about" else "") + text
 
 
 def reactions_html(b: Briefing) -> HTML:
@@ -166,10 +181,11 @@ def reactions_html(b: Briefing) -> HTML:
         return HTML("<p>No earnings release with a following session in the data.</p>")
     rows = [[f"FY{int(r['fiscal_year']) % 100:02d} Q{int(r['fiscal_quarter'])}",
              _date(r["release_date"]), f"{_date(r['base_date'])} → {_date(r['session_date'])}",
+             _e(r["timing"].replace("_", " ")),
              pct(r["move_pct"]), pct(r["benchmark_move_pct"]), pct(r["excess_pct"]),
-             link(r["source_url"], "8-K release")]
+             _release_link(r)]
             for _, r in b.reactions.iloc[::-1].iterrows()]
-    return HTML(_table(["Results for", "Released", "Closes compared", "Stock", "QQQ",
+    return HTML(_table(["Results for", "Released", "Closes compared", "Timing", "Stock", "QQQ",
                         "In excess of QQQ", "Source"], rows))
 
 
@@ -192,18 +208,20 @@ def statements_html(b: Briefing) -> HTML:
 
 
 def quality_html(b: Briefing) -> HTML:
-    """Gaps and source disagreements behind the figures."""
+    """Conflicts, revisions, gaps, derived values and date caveats behind the figures."""
     parts = [f"<li>{_e(n)}</li>" for n in b.notes]
-    d = b.disagreements
-    for (metric, end), grp in d.groupby(["metric", "period_end_date"]):
-        versions = "; ".join(f"{usd_bn(r.value_usd)} ({_e(r.source_id)}, public "
-                             f"{_date(r.published_date)})" for r in grp.itertuples())
-        parts.append(f"<li>{_e(METRIC_NAMES.get(metric, metric))}, quarter ending "
-                     f"{_date(end)}: sources disagree: {versions}. The briefing uses the latest "
-                     "published as of its date.</li>")
+    for kind, grp in b.quality.groupby("kind", sort=False):
+        items = "".join(f"<li>{_e(r.period)}: {_e(r.detail)}</li>" for r in grp.itertuples())
+        parts.append(f"<li><b>{_e(QUALITY_KINDS.get(kind, kind))}</b> ({len(grp)})"
+                     f"<ul>{items}</ul></li>")
     if not parts:
         parts = ["<li>No gaps or disagreements for the figures shown.</li>"]
     return HTML('<ul class="quality">' + "".join(parts) + "</ul>")
+
+
+QUALITY_KINDS = {"conflict": "Sources disagree", "revision": "Revised by a later filing",
+                 "gap": "Missing quarters", "derived": "Computed from other figures",
+                 "date": "Dates", "statement": "Statements"}
 
 
 def sources_html(b: Briefing) -> HTML:

@@ -24,19 +24,32 @@ DEFAULT_SOURCES = REPO.parent / "shared" / "sources"
 ADDITIONS = REPO / "additions"
 BENCHMARK = "QQQ"
 
-# Where each source keeps a company: folder names of press_releases/.
+# Where each source keeps a company: folder names of press_releases/, and the keys of its
+# cash-flows.json per metric (outflows are negative there; stored positive here).
 _PRESS_FOLDERS = {"META": "meta", "MSFT": "microsoft", "GOOGL": "alphabet", "AAPL": "apple",
                   "NVDA": "nvidia", "TSLA": "tesla"}
-# Keys of press_releases/<co>/cash-flows.json and financials.json, per metric.
-_PRESS_KEYS = {
-    "purchases_of_property_and_equipment": ("cash-flows.json", "capitalExpenditures", -1),
-    "finance_lease_principal_payments": ("cash-flows.json", "financeLeasePayments", -1),
-    "revenue": ("financials.json", "revenue", 1),
+_PRESS_CAPEX_KEYS = {
+    "meta": {"purchases_of_property_and_equipment": "capitalExpenditures",
+             "finance_lease_principal_payments": "financeLeasePayments"},
+    "microsoft": {"purchases_of_property_and_equipment": "capitalExpenditure"},
+    "alphabet": {"purchases_of_property_and_equipment": "capex"},
+    "apple": {"purchases_of_property_and_equipment": "capitalExpenditures"},
+    "tesla": {"purchases_of_property_and_equipment": "capex"},
 }
+_EARNINGS_DATES_ALIAS = {"GOOGL": "GOOG"}  # earnings_dates.csv lists Alphabet as GOOG
 _SEC_ITEMS = {"capex": "purchases_of_property_and_equipment", "revenue": "revenue"}
+# XBRL concepts per metric, in order of preference (`capex_concept` of the company first).
+_FACT_CONCEPTS = {
+    "purchases_of_property_and_equipment": ("PaymentsToAcquirePropertyPlantAndEquipment",),
+    "finance_lease_principal_payments": ("FinanceLeasePrincipalPayments",),
+    "revenue": ("RevenueFromContractWithCustomerExcludingAssessedTax", "Revenues"),
+}
 # When two sources publish the same quarter on the same date, the first listed wins.
-SOURCE_PRIORITY = ("sec_extract", "press_releases", "recent_financials", "derived")
+SOURCE_PRIORITY = ("sec_companyfacts", "sec_extract", "press_releases", "sec_calendar",
+                   "recent_financials", "derived")
 ROUNDING_USD = 0.5e6  # press releases and XBRL figures are in whole millions
+FILING_DAYS = {"10-Q": 45, "10-K": 90}  # the longest deadline any filer has after a period
+FIRST_YEAR = 2019  # the other sources start in 2020; older calendar-quarter rows are not used
 
 SOURCES = [
     dict(source_id="press_releases",
@@ -53,6 +66,20 @@ SOURCES = [
          known_issues="Year-to-date spans: quarters derived by difference only where dates line "
                       "up; fy/fp/filed describe the latest filing that reported the value, not "
                       "the period; some rows duplicated (dropped)"),
+    dict(source_id="sec_calendar",
+         title="Capex by calendar quarter from SEC companyfacts (bridgewater_forecasting)",
+         origin_url="https://github.com/danyu1/bridgewater_forecasting",
+         origin_commit="7b5b1ae6253e9f13e9e8922970efeb58f8b34c8f",
+         path="sec_extract/capex_calendar_quarters.csv",
+         known_issues="No filing dates; MSFT calendar Q2 rows missing and its Q4s are year "
+                      "minus Q1..Q3; a missing Q4 is derived here only as the year minus three "
+                      "reported quarters; rows before 2019 are not used"),
+    dict(source_id="sec_companyfacts",
+         title="SEC EDGAR XBRL companyfacts, downloaded by `kit data refresh`",
+         origin_url="https://data.sec.gov/api/xbrl/companyfacts/", origin_commit="",
+         path="(download cache)",
+         known_issues="Present only after a refresh; published dates are the filing dates "
+                      "of the 10-Q/10-K, later than the earnings release"),
     dict(source_id="recent_financials",
          title="Last five to six quarters from yfinance/Finnhub (secondary)",
          origin_url="https://github.com/gbrakel/stock-intelligence-app",
@@ -65,8 +92,10 @@ SOURCES = [
     dict(source_id="earnings_dates", title="Earnings release dates from SEC 8-K Item 2.02",
          origin_url="https://pypi.org/project/stocks-earnings-dates/", origin_commit="0.1.9",
          path="earnings_dates.csv",
-         known_issues="TSLA dates are delivery reports; NVDA has an extra 2022-08-08; used "
-                      "here only as a cross-check"),
+         known_issues="TSLA dates are delivery reports (rejected); NVDA has an extra "
+                      "2022-08-08; Alphabet is listed as GOOG; corrections in "
+                      "additions/corrections.csv. Used where press_releases has no release "
+                      "links (GOOGL, AMZN, ORCL) and as a cross-check elsewhere"),
     dict(source_id="statements", title="Sourced sentences from public web pages",
          origin_url="(made for this kit; each row has its own URL)", origin_commit="",
          path="statements.json",
@@ -81,17 +110,28 @@ SOURCES = [
 
 
 def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = None,
-          log=print) -> Path:
+          log=print, facts: dict[str, dict] | None = None,
+          companies: pd.DataFrame | None = None) -> Path:
     """Build every table from `sources_dir` and replace `data_dir` with them in one step.
 
-    Returns the data directory. On any error the existing data directory is left untouched.
+    `facts` adds SEC companyfacts documents by ticker (see `kit.sec.refresh`). What changed
+    against the existing data is logged before the swap. Returns the data directory. On any
+    error the existing data directory is left untouched.
     """
     src = Path(sources_dir or os.environ.get("KIT_SOURCES") or DEFAULT_SOURCES)
     out = Path(data_dir or REPO / "data")
     if not (src / "MANIFEST.md").is_file():
         raise DataError(f"{src}: not a sources folder (no MANIFEST.md); pass --sources DIR "
                         "pointing at shared/sources")
-    tables = build_tables(src, log=log)
+    tables = build_tables(src, log=log, companies=companies, facts=facts)
+    if (out / "financials.csv").is_file():
+        try:
+            before = data.load_table("financials", out)
+        except DataError:
+            before = None  # written by an older kit: nothing to compare with
+        if before is not None:
+            for line in changes(before, data.validate_frame(tables["financials"], "financials")):
+                log(line)
     as_of = max(tables["financials"]["published_date"].max(), tables["prices"]["price_date"].max())
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".data-", dir=out.parent))
@@ -116,21 +156,60 @@ def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = N
     return out
 
 
-def build_tables(src: Path, log=print) -> dict[str, pd.DataFrame]:
-    companies = _read_csv(ADDITIONS / "companies.csv")
+def changes(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
+    """New quarters and changed current values between two financials tables."""
+    def current(fin):
+        fin = fin.sort_values("published_date")
+        return fin.groupby(["ticker", "metric", "period_end_date"])["value_usd"].last()
+
+    old, new = current(before), current(after)
+    added = new.index.difference(old.index)
+    both = new.index.intersection(old.index)
+    revised = [k for k in both if abs(new[k] - old[k]) > ROUNDING_USD]
+    lines = [f"changes: {len(added)} new quarter figures, {len(revised)} revised"]
+    for t, m, end in added:
+        lines.append(f"  new      {t} {m} {end:%Y-%m-%d}: {new[(t, m, end)] / 1e6:,.0f}M")
+    for t, m, end in revised:
+        lines.append(f"  revised  {t} {m} {end:%Y-%m-%d}: {old[(t, m, end)] / 1e6:,.0f}M -> "
+                     f"{new[(t, m, end)] / 1e6:,.0f}M")
+    return lines
+
+
+def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
+                 facts: dict[str, dict] | None = None) -> dict[str, pd.DataFrame]:
+    """Every table, from the raw files in `src` (plus `facts`: companyfacts documents by
+    ticker, from `kit data refresh`). `companies` defaults to additions/companies.csv."""
+    companies = _companies() if companies is None else companies
     tickers = list(companies["ticker"])
-    releases = pd.concat([_releases(src, c) for c in companies.to_dict("records")])
-    statements = _statements(src, tickers, log)
+    corrections = _read_csv(ADDITIONS / "corrections.csv")
+    dates = _earnings_dates(src, corrections)
+    releases = pd.concat([_releases(src, c, dates, corrections)
+                          for c in companies.to_dict("records")])
+    statements = _statements(src, tickers, corrections, log)
+    prices = [_prices(src, t) for t in [*tickers, BENCHMARK]
+              if (src / "prices" / f"{t}.csv").is_file()]
     return {
         "sources": pd.DataFrame(SOURCES),
         "companies": companies,
         "financials": pd.concat(
-            [_financials(src, c, releases) for c in companies.to_dict("records")]),
+            [_financials(src, c, releases, (facts or {}).get(c["ticker"]))
+             for c in companies.to_dict("records")]),
         "capex_guidance": _guidance(statements),
         "earnings_releases": releases,
-        "prices": pd.concat([_prices(src, t) for t in [*tickers, BENCHMARK]]),
+        "prices": pd.concat(prices),
         "statements": statements.drop(columns=[c for c in statements if c.startswith("_")]),
     }
+
+
+def _companies() -> pd.DataFrame:
+    companies = _read_csv(ADDITIONS / "companies.csv")
+    for i, fye in enumerate(companies["fiscal_year_end"], start=2):
+        try:
+            periods.check_fiscal_year_end(fye)
+        except ValueError as err:
+            raise DataError(f"additions/companies.csv, line {i}, column fiscal_year_end: "
+                            f"{err}") from None
+    return companies
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -141,78 +220,186 @@ def _day(text: str) -> date:
     return date.fromisoformat(text)
 
 
+def _deadline(end: date, fiscal_quarter: int) -> tuple[date, str]:
+    form = "10-K" if fiscal_quarter == 4 else "10-Q"
+    return end + timedelta(days=FILING_DAYS[form]), (
+        f"release date not in the sources: the latest day the period's {form} was due "
+        f"({FILING_DAYS[form]} days after the period, the longest deadline of any filer)")
+
+
 # --- earnings releases ---------------------------------------------------------------------
 
-def _releases(src: Path, company: dict) -> pd.DataFrame:
-    ticker, fye = company["ticker"], company["fiscal_year_end"]
-    links = json.loads((src / "press_releases" / _PRESS_FOLDERS[ticker] /
-                        "quarterly-links.json").read_text())
+def _earnings_dates(src: Path, corrections: pd.DataFrame) -> pd.DataFrame:
+    """earnings_dates.csv with the corrections of additions/corrections.csv applied.
+
+    A correction's key is `TICKER` (every row of the ticker) or `TICKER YYYY-MM-DD`; an empty
+    value rejects the row. Rejected rows are kept with `rejected` = the note.
+    """
     dates = _read_csv(src / "earnings_dates.csv")
-    known = sorted({_day(d) for d in dates.loc[dates["ticker"] == ticker, "earnings_date"]})
-    rows = []
-    for link in links:
-        fy, q = int(link["fy"][2:]), int(link["q"][1:])
-        released = _day(link["date"])
-        near = [d for d in known if abs((d - released).days) <= 7]
-        if released in near:
-            note = "earnings_dates.csv agrees"
-        elif near:
-            note = f"earnings_dates.csv says {near[0]}; the 8-K date is used"
+    dates["rejected"] = ""
+    dates["correction"] = ""
+    for fix in corrections[corrections["source_id"] == "earnings_dates"].to_dict("records"):
+        key = fix["key"].split()
+        hit = dates["ticker"] == key[0]
+        if len(key) > 1:
+            hit &= dates["earnings_date"] == key[1]
+        if not hit.any():
+            raise DataError(f"additions/corrections.csv: key {fix['key']!r} matches no row of "
+                            "earnings_dates.csv")
+        if fix["value"]:
+            said = key[1] if len(key) > 1 else "other dates"
+            dates.loc[hit, "correction"] = (f"earnings_dates.csv says {said}; corrected: "
+                                            f"{fix['note']} ({fix['source_url']})")
+            dates.loc[hit, "earnings_date"] = fix["value"]
         else:
-            note = "not in earnings_dates.csv"
-        rows.append(dict(ticker=ticker, fiscal_year=fy, fiscal_quarter=q,
-                         period_end_date=periods.fiscal_quarter_end(fy, q, fye),
-                         release_date=released, source_id="press_releases",
-                         source_url=link["url"], note=note))
-    return pd.DataFrame(rows)
+            dates.loc[hit, "rejected"] = fix["note"]
+    return dates
+
+
+def _releases(src: Path, company: dict, dates: pd.DataFrame,
+              corrections: pd.DataFrame) -> pd.DataFrame:
+    """One row per quarter with a known release: from the 8-K links of press_releases when
+    it has them, else from earnings_dates.csv (as corrected)."""
+    ticker, fye = company["ticker"], company["fiscal_year_end"]
+    mine = dates[dates["ticker"] == _EARNINGS_DATES_ALIAS.get(ticker, ticker)]
+    usable = mine[mine["rejected"] == ""]
+    known = sorted({_day(d) for d in usable["earnings_date"]})
+    links = src / "press_releases" / _PRESS_FOLDERS.get(ticker, "-") / "quarterly-links.json"
+    rows = []
+    if links.is_file():
+        for link in json.loads(links.read_text()):
+            released = _day(link["date"])
+            near = [d for d in known if abs((d - released).days) <= 20]
+            if released in near:
+                note = "earnings_dates.csv agrees"
+            elif near:
+                note = f"earnings_dates.csv says {near[0]}; the 8-K date is used"
+            else:
+                note = "not in earnings_dates.csv"
+            rows.append(dict(fiscal_year=int(link["fy"][2:]), fiscal_quarter=int(link["q"][1:]),
+                             release_date=released, source_id="press_releases",
+                             source_url=link["url"], note=note))
+    else:
+        for r in usable.to_dict("records"):
+            released = _day(r["earnings_date"])
+            end = _last_quarter_end_before(released, fye)
+            fy, q = periods.fiscal_period(end, fye)
+            rows.append(dict(fiscal_year=fy, fiscal_quarter=q, release_date=released,
+                             source_id="earnings_dates",
+                             source_url="https://pypi.org/project/stocks-earnings-dates/",
+                             note=r["correction"] or "SEC 8-K Item 2.02 date"))
+    if not rows:
+        return pd.DataFrame(columns=["ticker", "fiscal_year", "fiscal_quarter", "period_end_date",
+                                     "release_date", "timing", "source_id", "source_url", "note"])
+    out = pd.DataFrame(rows)
+    out["ticker"] = ticker
+    out["period_end_date"] = [periods.fiscal_quarter_end(fy, q, fye)
+                              for fy, q in zip(out["fiscal_year"], out["fiscal_quarter"])]
+    out["timing"] = ""
+    for fix in corrections[corrections["source_id"] == "earnings_releases"].to_dict("records"):
+        who, day = fix["key"].split()
+        hit = (out["ticker"] == who) & (out["release_date"] == _day(day))
+        if who == ticker and not hit.any():
+            raise DataError(f"additions/corrections.csv: key {fix['key']!r} matches no release")
+        out.loc[hit, fix["field"]] = fix["value"]
+        out.loc[hit, "note"] += (f"; {fix['field']} {fix['value']}: {fix['note']} "
+                                 f"({fix['source_url']})")
+    return out
+
+
+def _last_quarter_end_before(day: date, fye: str) -> date:
+    year = day.year + 1
+    ends = [periods.fiscal_quarter_end(y, q, fye) for y in (year - 2, year - 1, year)
+            for q in range(1, 5)]
+    return max(e for e in ends if e < day)
 
 
 # --- quarterly financials ------------------------------------------------------------------
 
-def _financials(src: Path, company: dict, releases: pd.DataFrame) -> pd.DataFrame:
+def _financials(src: Path, company: dict, releases: pd.DataFrame,
+                facts: dict | None) -> pd.DataFrame:
     ticker, fye = company["ticker"], company["fiscal_year_end"]
     rel = releases[releases["ticker"] == ticker]
     release_on = dict(zip(rel["period_end_date"], zip(rel["release_date"], rel["source_url"])))
     press = _press_rows(src, ticker, fye, release_on)
     facts_url = f"https://data.sec.gov/api/xbrl/companyfacts/CIK{company['cik']}.json"
     sec, own_filing = _sec_rows(src, ticker, facts_url, press, release_on)
-    recent = _recent_rows(src, ticker, release_on, own_filing)
-    rows = press + sec + recent
+    rows = press + sec + _calendar_rows(src, ticker, fye, release_on)
+    rows += _recent_rows(src, ticker, fye, release_on, own_filing)
+    if facts is not None:
+        rows += facts_rows(facts, company, facts_url)
     rows += _sums(rows)
     df = pd.DataFrame(rows)
+    if df.empty:
+        raise DataError(f"{ticker}: no quarterly figures in any source; remove it from "
+                        "additions/companies.csv or add a source")
     df["ticker"] = ticker
-    df["fiscal_year"], df["fiscal_quarter"] = zip(
-        *[periods.fiscal_period(e, fye) for e in df["period_end_date"]])
+    try:
+        df["fiscal_year"], df["fiscal_quarter"] = zip(
+            *[periods.fiscal_period(e, fye) for e in df["period_end_date"]])
+    except ValueError as err:
+        raise DataError(f"{ticker}: {err}; check fiscal_year_end in additions/companies.csv"
+                        ) from None
     df["calendar_year"], df["calendar_quarter"] = zip(
         *[periods.calendar_quarter(s, e) for s, e in zip(df["period_start_date"],
                                                           df["period_end_date"])])
     return df
 
 
+def _row(metric, start, end, value, published, basis, source_id, url, detail,
+         derivation="reported", derivation_detail=""):
+    return dict(metric=metric, period_start_date=start, period_end_date=end, value_usd=value,
+                derivation=derivation, derivation_detail=derivation_detail,
+                published_date=published, published_date_basis=basis, source_id=source_id,
+                source_url=url, source_detail=detail)
+
+
+def _published(end: date, fiscal_quarter: int, release_on: dict) -> tuple[date, str, str]:
+    """(date, basis, url) for a figure first published with its period's release."""
+    if end in release_on:
+        released, url = release_on[end]
+        return released, "date of the earnings release", url
+    return (*_deadline(end, fiscal_quarter), "")
+
+
 def _press_rows(src: Path, ticker: str, fye: str, release_on: dict) -> list[dict]:
+    if ticker not in _PRESS_FOLDERS:
+        return []
     folder = src / "press_releases" / _PRESS_FOLDERS[ticker]
+    cash = json.loads((folder / "cash-flows.json").read_text())
+    income = json.loads((folder / "financials.json").read_text())
+    wanted = [(m, cash, "cash-flows.json", k, -1)
+              for m, k in _PRESS_CAPEX_KEYS.get(folder.name, {}).items()]
+    wanted.append(("revenue", income, "financials.json", "revenue", 1))
     rows = []
-    for metric, (filename, key, sign) in _PRESS_KEYS.items():
-        doc = json.loads((folder / filename).read_text())
-        for fy_label, quarters in doc.items():
-            for q_label, figures in quarters.items():
-                if figures.get(key) is None:
-                    continue
-                value = sign * figures[key] * 1e6
+    labels = sorted({(fy, q) for doc in (cash, income) for fy, qs in doc.items() for q in qs})
+    for fy_label, q_label in labels:
+        if True:
+            fy, q = int(fy_label[2:]), int(q_label[1:])
+            start, end = periods.fiscal_quarter_bounds(fy, q, fye)
+            public, basis, url = _published(end, q, release_on)
+            url = url or "https://github.com/akiraak/ai-financial-analyst"
+            found = []
+            for metric, doc, filename, key, sign in wanted:
+                figure = doc.get(fy_label, {}).get(q_label, {}).get(key)
                 where = f"press_releases/{folder.name}/{filename} {fy_label}.{q_label}.{key}"
-                if value < 0:
-                    raise DataError(f"{where}: {figures[key]} has the wrong sign for {metric}; "
+                if figure is not None:
+                    found.append((metric, sign * figure, where, ""))
+            if folder.name == "nvidia":  # no capex key: operating cash flow minus free cash flow
+                flows = cash.get(fy_label, {}).get(q_label, {})
+                if flows.get("operatingCF") is not None and flows.get("freeCashFlow") is not None:
+                    where = f"press_releases/nvidia/cash-flows.json {fy_label}.{q_label}"
+                    found.append(("ocf_minus_free_cash_flow",
+                                  flows["operatingCF"] - flows["freeCashFlow"], where,
+                                  f"operatingCF {flows['operatingCF']:,}M minus freeCashFlow "
+                                  f"{flows['freeCashFlow']:,}M"))
+            for metric, millions, where, how in found:
+                if millions < 0:
+                    raise DataError(f"{where}: {millions} has the wrong sign for {metric}; "
                                     "outflows are negative in this source")
-                end = periods.fiscal_quarter_end(int(fy_label[2:]), int(q_label[1:]), fye)
-                if end not in release_on:
-                    continue  # no release date known: cannot say when it was public
-                released, url = release_on[end]
-                rows.append(dict(metric=metric, period_start_date=periods.quarter_start(end),
-                                 period_end_date=end, value_usd=value, derivation="reported",
-                                 derivation_detail="", published_date=released,
-                                 published_date_basis="date of the earnings release (8-K)",
-                                 source_id="press_releases", source_url=url,
-                                 source_detail=f"{where} (USD millions)"))
+                rows.append(_row(metric, start, end, millions * 1e6, public, basis,
+                                 "press_releases", url, f"{where} (USD millions)",
+                                 "difference" if how else "reported", how))
     return rows
 
 
@@ -274,29 +461,121 @@ def _first_public(span: dict, press: list[dict], release_on: dict) -> tuple[date
     return span["filed"], f"date of the {filing}"
 
 
-def _recent_rows(src: Path, ticker: str, release_on: dict, own_filing: dict) -> list[dict]:
+def _recent_rows(src: Path, ticker: str, fye: str, release_on: dict,
+                 own_filing: dict) -> list[dict]:
+    """Revenue from recent_financials, only for quarters whose end date is exactly a fiscal
+    quarter end (the file gives month ends even for 52-53 week calendars) and whose
+    publication date is known."""
     path = src / "recent_financials" / f"{ticker}.json"
     if not path.exists():
         return []
     rows = []
     for q in json.loads(path.read_text())["quarterly"]:
+        end = _day(q["period_end"])
+        try:
+            fy, fq = periods.fiscal_period(end, fye)
+        except ValueError:
+            continue  # not this company's quarter end: never relabel it
         if q.get("revenue") is None:
             continue
-        end = _day(q["period_end"])
         if end in release_on:
-            public, basis = release_on[end][0], "date of the earnings release (8-K)"
+            public, basis = release_on[end][0], "date of the earnings release"
         elif end in own_filing:
             filed, form = own_filing[end]
             public, basis = filed, f"date the period's own {form} was filed (sec_extract)"
         else:
             continue  # no date known: cannot say when it was public
-        rows.append(dict(metric="revenue", period_start_date=periods.quarter_start(end),
-                         period_end_date=end, value_usd=float(q["revenue"]),
-                         derivation="reported", derivation_detail="", published_date=public,
-                         published_date_basis=basis, source_id="recent_financials",
-                         source_url="https://github.com/gbrakel/stock-intelligence-app",
-                         source_detail=f"recent_financials/{ticker}.json quarterly "
-                                       f"period_end={q['period_end']} revenue"))
+        rows.append(_row("revenue", periods.fiscal_quarter_bounds(fy, fq, fye)[0], end,
+                         float(q["revenue"]), public, basis, "recent_financials",
+                         "https://github.com/gbrakel/stock-intelligence-app",
+                         f"recent_financials/{ticker}.json quarterly "
+                         f"period_end={q['period_end']} revenue"))
+    return rows
+
+
+def _calendar_rows(src: Path, ticker: str, fye: str, release_on: dict) -> list[dict]:
+    """Capex by calendar quarter (bridgewater). Used only for companies whose fiscal quarters
+    are calendar quarters' months; a missing Q4 is the year minus the three quarters."""
+    raw = _read_csv(src / "sec_extract" / "capex_calendar_quarters.csv")
+    raw = raw[raw["ticker"] == _EARNINGS_DATES_ALIAS.get(ticker, ticker)]
+    if raw.empty:
+        return []
+    concept = ("PaymentsToAcquireProductiveAssets" if ticker == "AMZN"
+               else "PaymentsToAcquirePropertyPlantAndEquipment")
+    url = "https://github.com/danyu1/bridgewater_forecasting"
+    values = {(int(r["year"]), int(r["quarter"])): float(r["payments_usd"])
+              for r in raw.to_dict("records") if int(r["year"]) >= FIRST_YEAR}
+    rows = []
+    for (year, q), value in sorted(values.items()):
+        quarters = [values.get((year, i)) for i in (1, 2, 3)]
+        if q == 0 and (year, 4) not in values and None not in quarters:
+            value, q = value - sum(quarters), 4
+            how = (f"{concept} CY{year} {values[(year, 0)] / 1e6:,.0f}M minus Q1..Q3 "
+                   + " + ".join(f"{v / 1e6:,.0f}M" for v in quarters))
+        elif q == 0:
+            continue
+        else:
+            how = ""
+        end = date(year, 3 * q, 1) + timedelta(days=31)
+        end = end.replace(day=1) - timedelta(days=1)
+        fiscal_q = periods.fiscal_period(end, fye)[1]
+        public, basis, _ = _published(end, fiscal_q, release_on)
+        rows.append(_row("purchases_of_property_and_equipment", date(year, 3 * q - 2, 1), end,
+                         value, public, basis + " (the source has no filing dates)",
+                         "sec_calendar", url,
+                         f"sec_extract/capex_calendar_quarters.csv {ticker} {year} Q{q} "
+                         f"({concept})", "ytd_difference" if how else "reported", how))
+    return rows
+
+
+def facts_rows(doc: dict, company: dict, url: str) -> list[dict]:
+    """Quarterly rows from one SEC companyfacts document, one per value *version*.
+
+    companyfacts lists every filing that reported a value, with its `filed` date, so the
+    first publication and every later revision are known exactly. Year-to-date values give
+    single quarters only where the spans line up (periods.quarters_from_ytd); a derived
+    quarter gets a new version whenever either of its parts changed.
+    """
+    gaap = doc.get("facts", {}).get("us-gaap", {})
+    rows = []
+    for metric, concepts in _FACT_CONCEPTS.items():
+        if metric == "purchases_of_property_and_equipment" and company.get("capex_concept"):
+            concepts = (company["capex_concept"],)
+        versions: dict[tuple[date, date], list[dict]] = {}
+        for concept in concepts:
+            for f in gaap.get(concept, {}).get("units", {}).get("USD", []):
+                if "start" not in f or f.get("form") not in ("10-Q", "10-K", "10-Q/A", "10-K/A"):
+                    continue
+                span = (_day(f["start"]), _day(f["end"]))
+                if span in versions and versions[span][0]["concept"] != concept:
+                    continue  # the preferred concept already gives this span
+                versions.setdefault(span, []).append(
+                    dict(concept=concept, value=float(f["val"]), filed=_day(f["filed"]),
+                         form=f["form"], accn=f["accn"]))
+        spans = [dict(start=a, end=b, value=0.0) for a, b in versions]
+        for q in periods.quarters_from_ytd(spans):
+            parts = [versions[(p["start"], p["end"])] for p in q["parts"]]
+            last = None
+            for day in sorted({v["filed"] for vs in parts for v in vs}):
+                current = [max((v for v in vs if v["filed"] <= day), default=None,
+                               key=lambda v: (v["filed"], v["accn"])) for vs in parts]
+                if None in current:
+                    continue
+                value = current[0]["value"] - sum(v["value"] for v in current[1:])
+                if value == last:
+                    continue
+                first = last is None
+                last = value
+                filings = ", ".join(f"{v['form']} {v['accn']} filed {v['filed']}"
+                                    for v in current)
+                detail = " minus ".join(
+                    f"{v['concept']} {p['start']}..{p['end']} = {v['value'] / 1e6:,.0f}M"
+                    for v, p in zip(current, q["parts"]))
+                rows.append(_row(
+                    metric, q["start"], q["end"], value, day,
+                    ("first filed" if first else "revised") + f" in {filings}",
+                    "sec_companyfacts", url, f"companyfacts: {detail}", q["derivation"],
+                    detail if len(current) > 1 else ""))
     return rows
 
 
@@ -364,19 +643,19 @@ _GUIDANCE_FIELDS = ["guidance_low_usd_bn", "guidance_high_usd_bn", "guidance_usd
                     "prior_low_usd_bn", "prior_high_usd_bn", "prior_usd_bn"]
 
 
-def _statements(src: Path, tickers: list[str], log) -> pd.DataFrame:
+def _statements(src: Path, tickers: list[str], corrections: pd.DataFrame,
+                log) -> pd.DataFrame:
     doc = json.loads((src / "statements.json").read_text())
     items = [dict(item, source_url=item.get("url"), source_id="statements",
                   note="; ".join(x for x in (item.get("note"), item.get("check")) if x))
              for item in doc["items"]]
-    corrections = _read_csv(ADDITIONS / "corrections.csv")
     for _, fix in corrections[corrections["source_id"] == "statements"].iterrows():
-        hits = [i for i in items if i["source_url"] == fix["source_url"]]
+        hits = [i for i in items if i["source_url"] == fix["key"]]
         if len(hits) != 1:
-            raise DataError(f"additions/corrections.csv: {fix['source_url']} matches "
+            raise DataError(f"additions/corrections.csv: {fix['key']} matches "
                             f"{len(hits)} statements; it must match exactly one")
         hits[0][fix["field"]] = fix["value"]
-        hits[0]["event_date_source"] = f"corrected by the kit: {fix['note']}"
+        hits[0]["event_date_source"] = f"corrected by the kit: {fix['note']} ({fix['source_url']})"
     added = _read_csv(ADDITIONS / "statements.csv").to_dict("records")
     _check_seed_quotes(src, added)
     items += [dict(a, source_id="additions") for a in added]
@@ -413,24 +692,57 @@ def _check_seed_quotes(src: Path, added: list[dict]) -> None:
                             f"the article in {seed_dir}; quote it exactly")
 
 
+LEVEL_KINDS = ("range", "point", "about")  # outlooks that state the year's total
+
+
 def _guidance(statements: pd.DataFrame) -> pd.DataFrame:
+    """Capex outlooks: from the numeric fields of statements.json, and from
+    additions/guidance.csv, whose rows name the statement (by URL) and quote the words that
+    carry the figure; the build checks the quote against the statement's text and the
+    figures against any the statement already has."""
+    extra = {r["source_url"]: (i, r) for i, r in
+             enumerate(_read_csv(ADDITIONS / "guidance.csv").to_dict("records"), start=2)}
     rows = []
     for s in statements.to_dict("records"):
-        bn = {f: None if pd.isna(s["_" + f]) else s["_" + f] * 1e9 for f in _GUIDANCE_FIELDS}
-        if not str(s["kind"]).startswith("guidance_capex_FY") or pd.isna(s["event_date"]):
-            continue
-        low, high, kind = bn["guidance_low_usd_bn"], bn["guidance_high_usd_bn"], "range"
-        if low is None:
+        bn = {f: None if pd.isna(s["_" + f]) else s["_" + f] for f in _GUIDANCE_FIELDS}
+        low, high = bn["guidance_low_usd_bn"], bn["guidance_high_usd_bn"]
+        kind, per = "range", "year"
+        if low is None and bn["guidance_usd_bn"] is not None:
             low = high = bn["guidance_usd_bn"]
             kind = "point"
-        if low is None:
+        year = int(s["kind"][-4:]) if str(s["kind"])[-4:].isdigit() else None
+        quarter = None
+        if s["source_url"] in extra:
+            line, add = extra.pop(s["source_url"])
+            where = f"additions/guidance.csv, line {line}"
+            if " ".join(add["quote"].split()) not in " ".join(str(s["text"]).split()):
+                raise DataError(f"{where}, column quote: not found in the text of the statement "
+                                "at that URL; quote it exactly")
+            new = float(add["low_usd_bn"]), float(add["high_usd_bn"] or "nan")
+            if low is not None and (new[0], new[1] if add["high_usd_bn"] else high) != (low, high):
+                raise DataError(f"{where}: {new} disagrees with the statement's own figures "
+                                f"({low}, {high})")
+            low, high = new
+            kind, per = add["guidance_kind"], add["per"]
+            year = int(add["fiscal_year"])
+            quarter = int(add["fiscal_quarter"]) if add["fiscal_quarter"] else None
+        if low is None or year is None:
             continue
+        if pd.isna(s["event_date"]):
+            continue  # shown with the statements as undated; the tracker needs a date
         prior_low, prior_high = bn["prior_low_usd_bn"], bn["prior_high_usd_bn"]
         if prior_low is None:
             prior_low = prior_high = bn["prior_usd_bn"]
         rows.append(dict(
-            ticker=s["ticker"], fiscal_year=int(s["kind"][-4:]), guidance_kind=kind,
-            low_usd=low, high_usd=high, given_date=s["event_date"],
-            prior_low_usd=prior_low, prior_high_usd=prior_high, source_id=s["source_id"],
-            source_type=s["source_type"], source_url=s["source_url"]))
+            ticker=s["ticker"], fiscal_year=year, fiscal_quarter=quarter, per=per,
+            guidance_kind=kind, low_usd=low * 1e9,
+            high_usd=None if pd.isna(high) else high * 1e9, given_date=s["event_date"],
+            prior_low_usd=None if prior_low is None else prior_low * 1e9,
+            prior_high_usd=None if prior_high is None else prior_high * 1e9,
+            source_id=s["source_id"], source_type=s["source_type"],
+            source_url=s["source_url"]))
+    if extra:
+        url, (line, _) = next(iter(extra.items()))
+        raise DataError(f"additions/guidance.csv, line {line}, column source_url: {url} is not "
+                        "the URL of any statement")
     return pd.DataFrame(rows)

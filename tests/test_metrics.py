@@ -79,7 +79,8 @@ def test_ticker_is_normalised(ticker):
 
 
 def test_unknown_ticker_lists_valid_ones():
-    with pytest.raises(metrics.RequestError, match="unknown ticker 'XXXX'; valid tickers: META"):
+    with pytest.raises(metrics.RequestError,
+                       match="unknown ticker 'XXXX'; valid tickers: AAPL, AMZN, CRWV"):
         metrics.check_request("XXXX")
 
 

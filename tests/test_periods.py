@@ -21,9 +21,49 @@ def test_fiscal_period_and_quarter_end_round_trip():
     assert periods.fiscal_quarter_end(2025, 1, "06-30") == date(2024, 9, 30)
 
 
-def test_quarter_start_is_three_months_before_the_end():
-    assert periods.quarter_start(date(2024, 3, 31)) == date(2024, 1, 1)
-    assert periods.quarter_start(date(2025, 1, 31)) == date(2024, 11, 1)
+def test_quarter_bounds_of_month_end_calendars():
+    assert periods.fiscal_quarter_bounds(2024, 1, "12-31") == (date(2024, 1, 1),
+                                                               date(2024, 3, 31))
+    assert periods.fiscal_quarter_bounds(2025, 4, "01-31") == (date(2024, 11, 1),
+                                                               date(2025, 1, 31))
+
+
+def test_52_53_week_calendars_put_the_extra_week_where_the_company_does():
+    # Apple FY2023 had 53 weeks, the first quarter 14 (ended 2022-12-31).
+    assert periods.fiscal_quarter_bounds(2023, 1, "last-Sat-09/Q1") == (date(2022, 9, 25),
+                                                                         date(2022, 12, 31))
+    assert periods.fiscal_quarter_end(2024, 1, "last-Sat-09/Q1") == date(2023, 12, 30)
+    # Nvidia FY2021 had 53 weeks, the fourth quarter 14 (ended 2021-01-31).
+    assert periods.fiscal_quarter_bounds(2021, 4, "last-Sun-01/Q4") == (date(2020, 10, 26),
+                                                                        date(2021, 1, 31))
+    assert periods.fiscal_quarter_end(2026, 3, "last-Sun-01/Q4") == date(2025, 10, 26)
+    for fye in ("last-Sat-09/Q1", "last-Sun-01/Q4"):
+        for fy in range(2019, 2028):
+            for q in (1, 2, 3, 4):
+                start, end = periods.fiscal_quarter_bounds(fy, q, fye)
+                assert periods.fiscal_period(end, fye) == (fy, q)
+                assert (end - start).days + 1 in (91, 98)
+                assert end.weekday() == (5 if fye.startswith("last-Sat") else 6)
+
+
+def test_apple_quarter_ends_match_the_dates_in_its_release_file_names(sources_dir):
+    # press_releases/apple/quarterly-links.json names each EX-99.1 after its period end,
+    # e.g. a8-kex991q1202312312022.htm: fiscal Q1 2023 ended 12/31/2022.
+    import json
+    links = json.loads((sources_dir / "press_releases/apple/quarterly-links.json").read_text())
+    for link in links:
+        mmddyyyy = link["file"][-12:-4]
+        stated = date(int(mmddyyyy[4:]), int(mmddyyyy[:2]), int(mmddyyyy[2:4]))
+        assert periods.fiscal_quarter_end(int(link["fy"][2:]), int(link["q"][1:]),
+                                          "last-Sat-09/Q1") == stated, link["file"]
+
+
+def test_a_date_that_is_not_a_quarter_end_is_refused():
+    import pytest
+    with pytest.raises(ValueError, match="not the end of a fiscal quarter"):
+        periods.fiscal_period(date(2026, 6, 30), "last-Sat-09/Q1")
+    with pytest.raises(ValueError, match="is not MM-DD"):
+        periods.check_fiscal_year_end("06-15")
 
 
 def _span(start, end, value):

@@ -50,7 +50,7 @@ def _cli(*args, cwd):
 def test_cli_unknown_ticker_exits_2_and_writes_nothing(tmp_path):
     res = _cli("render", "NOPE", "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert res.returncode == 2
-    assert "unknown ticker 'NOPE'; valid tickers: META" in res.stderr
+    assert "unknown ticker 'NOPE'; valid tickers: AAPL, AMZN, CRWV" in res.stderr
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "out").exists()
 
