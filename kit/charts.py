@@ -101,8 +101,9 @@ def intensity_chart(quarters: pd.DataFrame) -> alt.Chart:
     long = quarters.melt(id_vars=["quarter_label"], value_vars=list(cols), var_name="measure",
                          value_name="pct").dropna(subset=["pct"])
     long["measure"] = long["measure"].map(cols)
+    order = [q for q in quarters["quarter_label"] if q in set(long["quarter_label"])]
     return alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("quarter_label:N", sort=None, title="Quarter"),
+        x=alt.X("quarter_label:N", sort=order, title="Quarter"),
         y=alt.Y("pct:Q", title="percent"),
         color=alt.Color("measure:N", title=None, legend=_LEGEND),
         tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),

@@ -220,11 +220,22 @@ def _day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-def _deadline(end: date, fiscal_quarter: int) -> tuple[date, str]:
-    form = "10-K" if fiscal_quarter == 4 else "10-Q"
+def _deadline(end: date, form: str) -> tuple[date, str]:
     return end + timedelta(days=FILING_DAYS[form]), (
         f"release date not in the sources: the latest day the period's {form} was due "
-        f"({FILING_DAYS[form]} days after the period, the longest deadline of any filer)")
+        f"({FILING_DAYS[form]} days after the period, the longest deadline of any filer; the "
+        "company was listed by then, see prices)")
+
+
+def _listed(src: Path, ticker: str) -> date | None:
+    """First day the prices file has the stock: from then on the company had to file."""
+    path = src / "prices" / f"{ticker}.csv"
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8-sig") as f:
+        f.readline()
+        first = f.readline().split(",")[0]
+    return _day(first) if first else None
 
 
 # --- earnings releases ---------------------------------------------------------------------
@@ -321,10 +332,11 @@ def _financials(src: Path, company: dict, releases: pd.DataFrame,
     ticker, fye = company["ticker"], company["fiscal_year_end"]
     rel = releases[releases["ticker"] == ticker]
     release_on = dict(zip(rel["period_end_date"], zip(rel["release_date"], rel["source_url"])))
-    press = _press_rows(src, ticker, fye, release_on)
+    listed = _listed(src, ticker)
+    press = _press_rows(src, ticker, fye, release_on, listed)
     facts_url = f"https://data.sec.gov/api/xbrl/companyfacts/CIK{company['cik']}.json"
-    sec, own_filing = _sec_rows(src, ticker, facts_url, press, release_on)
-    rows = press + sec + _calendar_rows(src, ticker, fye, release_on)
+    sec, own_filing = _sec_rows(src, ticker, facts_url, press, release_on, listed)
+    rows = press + sec + _calendar_rows(src, ticker, fye, release_on, listed)
     rows += _recent_rows(src, ticker, fye, release_on, own_filing)
     if facts is not None:
         rows += facts_rows(facts, company, facts_url)
@@ -354,15 +366,20 @@ def _row(metric, start, end, value, published, basis, source_id, url, detail,
                 source_url=url, source_detail=detail)
 
 
-def _published(end: date, fiscal_quarter: int, release_on: dict) -> tuple[date, str, str]:
-    """(date, basis, url) for a figure first published with its period's release."""
+def _published(end: date, fiscal_quarter: int, release_on: dict,
+               listed: date | None) -> tuple[date, str, str] | None:
+    """(date, basis, url) for a figure first published with its period's release; without a
+    release date, the period's filing deadline if the company was listed; else None."""
     if end in release_on:
         released, url = release_on[end]
         return released, "date of the earnings release", url
-    return (*_deadline(end, fiscal_quarter), "")
+    if listed is not None and listed <= end:
+        return (*_deadline(end, "10-K" if fiscal_quarter == 4 else "10-Q"), "")
+    return None
 
 
-def _press_rows(src: Path, ticker: str, fye: str, release_on: dict) -> list[dict]:
+def _press_rows(src: Path, ticker: str, fye: str, release_on: dict,
+                listed: date | None) -> list[dict]:
     if ticker not in _PRESS_FOLDERS:
         return []
     folder = src / "press_releases" / _PRESS_FOLDERS[ticker]
@@ -377,7 +394,10 @@ def _press_rows(src: Path, ticker: str, fye: str, release_on: dict) -> list[dict
         if True:
             fy, q = int(fy_label[2:]), int(q_label[1:])
             start, end = periods.fiscal_quarter_bounds(fy, q, fye)
-            public, basis, url = _published(end, q, release_on)
+            known = _published(end, q, release_on, listed)
+            if known is None:
+                continue  # no date known: cannot say when it was public
+            public, basis, url = known
             url = url or "https://github.com/akiraak/ai-financial-analyst"
             found = []
             for metric, doc, filename, key, sign in wanted:
@@ -403,7 +423,8 @@ def _press_rows(src: Path, ticker: str, fye: str, release_on: dict) -> list[dict
     return rows
 
 
-def _sec_rows(src: Path, ticker: str, url: str, press: list[dict], release_on: dict):
+def _sec_rows(src: Path, ticker: str, url: str, press: list[dict], release_on: dict,
+             listed: date | None):
     extract = _read_csv(src / "sec_extract" / "companyfacts_extract.csv").drop_duplicates()
     extract = extract[(extract["ticker"] == ticker) & extract["item"].isin(_SEC_ITEMS)]
     own_filing: dict[date, tuple[date, str]] = {}  # period end -> its own 10-Q/10-K
@@ -419,7 +440,7 @@ def _sec_rows(src: Path, ticker: str, url: str, press: list[dict], release_on: d
     for metric, metric_spans in spans.items():
         by_press = [p for p in press if p["metric"] == metric]
         for s in metric_spans:
-            s["public"], s["basis"] = _first_public(s, by_press, release_on)
+            s["public"], s["basis"] = _first_public(s, by_press, release_on, listed)
         for q in periods.quarters_from_ytd(metric_spans):
             parts = q["parts"]
             public = max(p["public"] for p in parts)
@@ -437,13 +458,15 @@ def _sec_rows(src: Path, ticker: str, url: str, press: list[dict], release_on: d
     return rows, own_filing
 
 
-def _first_public(span: dict, press: list[dict], release_on: dict) -> tuple[date, str]:
+def _first_public(span: dict, press: list[dict], release_on: dict,
+                  listed: date | None) -> tuple[date, str]:
     """When an XBRL value became public, and why we say so.
 
     The extract records only the latest filing that reported a value (often the next year's
     comparative). If the press releases give a different figure for the same span, the XBRL
     value is a revision, public from that later filing. Otherwise it is taken as first
-    published with the period's own release (or its own filing when no release is known).
+    published with the period's own release; with no release known, by the period's filing
+    deadline if the company was listed by then, else on the filing the extract records.
     """
     covered = [p for p in press if span["start"] <= p["period_start_date"]
                and p["period_end_date"] <= span["end"]]
@@ -458,6 +481,11 @@ def _first_public(span: dict, press: list[dict], release_on: dict) -> tuple[date
         released = release_on[span["end"]][0]
         return released, (f"assumed first published with the period's release on {released}; "
                           f"the extract records the latest filing repeating it ({filing})")
+    if listed is not None and listed <= span["end"]:
+        form = "10-K" if span["end"] - span["start"] > timedelta(days=300) else "10-Q"
+        due, basis = _deadline(span["end"], form)
+        if due < span["filed"]:
+            return due, basis
     return span["filed"], f"date of the {filing}"
 
 
@@ -493,7 +521,8 @@ def _recent_rows(src: Path, ticker: str, fye: str, release_on: dict,
     return rows
 
 
-def _calendar_rows(src: Path, ticker: str, fye: str, release_on: dict) -> list[dict]:
+def _calendar_rows(src: Path, ticker: str, fye: str, release_on: dict,
+                   listed: date | None) -> list[dict]:
     """Capex by calendar quarter (bridgewater). Used only for companies whose fiscal quarters
     are calendar quarters' months; a missing Q4 is the year minus the three quarters."""
     raw = _read_csv(src / "sec_extract" / "capex_calendar_quarters.csv")
@@ -519,7 +548,10 @@ def _calendar_rows(src: Path, ticker: str, fye: str, release_on: dict) -> list[d
         end = date(year, 3 * q, 1) + timedelta(days=31)
         end = end.replace(day=1) - timedelta(days=1)
         fiscal_q = periods.fiscal_period(end, fye)[1]
-        public, basis, _ = _published(end, fiscal_q, release_on)
+        known = _published(end, fiscal_q, release_on, listed)
+        if known is None:
+            continue
+        public, basis, _ = known
         rows.append(_row("purchases_of_property_and_equipment", date(year, 3 * q - 2, 1), end,
                          value, public, basis + " (the source has no filing dates)",
                          "sec_calendar", url,

@@ -67,3 +67,12 @@ def test_capex_chart_orders_quarters_by_period_and_drops_leading_gaps():
     known = latest.quarters.dropna(subset=["capex_usd"])
     assert order[0] == known["quarter_label"].iloc[0]
     assert order == list(latest.quarters["quarter_label"])[-len(order):]
+
+
+def test_intensity_chart_keeps_quarters_in_time_order_when_a_measure_starts_late():
+    import kit
+    b = kit.load_briefing("ORCL")  # revenue only for recent quarters, growth for many
+    spec = kit.intensity_chart(b.quarters).to_dict()
+    order = spec["encoding"]["x"]["sort"]
+    ends = b.quarters.set_index("quarter_label").loc[order, "period_end_date"]
+    assert ends.is_monotonic_increasing

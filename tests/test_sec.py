@@ -222,3 +222,38 @@ def test_cli_refresh_failure_exits_1_and_names_what_failed(server, tmp_path):
     assert "data/ left unchanged" in res.stderr
     assert (data / "financials.csv").read_text() == "keep me"
     assert server["seen"] == [("/api/xbrl/companyfacts/CIK0001326801.json", AGENT)]
+
+
+def test_refresh_prints_the_quarters_a_newer_document_adds(server, tmp_path, sources_dir,
+                                                           snow_doc):
+    # An older state of the same document: only what had been filed by 2024-06-30.
+    doc = json.loads(snow_doc)
+    for concept in doc["facts"]["us-gaap"].values():
+        for unit, values in concept["units"].items():
+            concept["units"][unit] = [f for f in values if f["filed"] <= "2024-06-30"]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / f"api_xbrl_companyfacts_CIK{SNOW_CIK}.json").write_text(json.dumps(doc))
+    _refresh(server, tmp_path, sources_dir)
+    assert server["seen"] == []  # served from the cache
+    _, lines = _refresh(server, tmp_path, sources_dir, max_age_hours=0)
+    summary = next(line for line in lines if line.startswith("changes:"))
+    assert summary != "changes: 0 new quarter figures, 0 revised"
+    assert any(line.startswith("  new      SNOW purchases_of_property_and_equipment 2025-01-31")
+               for line in lines)
+
+
+def test_a_value_revised_by_a_later_filing_keeps_both_versions(snow_doc):
+    # The recorded document has no revision; add one to a copy, as a later 10-K would.
+    doc = json.loads(snow_doc)
+    values = doc["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"]
+    quarter = next(f for f in values if (f["start"], f["end"]) == ("2024-02-01", "2024-04-30"))
+    values.append({**quarter, "val": quarter["val"] + 5_000_000, "filed": "2025-06-01",
+                   "accn": "revision-test", "form": "10-Q"})
+    rows = [r for r in sources.facts_rows(doc, _companies().iloc[-1].to_dict(), "u")
+            if r["metric"] == "purchases_of_property_and_equipment"
+            and r["period_end_date"] == date(2024, 4, 30)]
+    assert [(r["value_usd"], r["published_date"]) for r in rows] == [
+        (quarter["val"], date.fromisoformat(quarter["filed"])),
+        (quarter["val"] + 5_000_000, date(2025, 6, 1))]
+    assert rows[1]["published_date_basis"].startswith("revised in 10-Q revision-test")
