@@ -133,7 +133,9 @@ def headline_html(b: Briefing) -> HTML:
 def _release_link(r) -> str:
     if r["source_id"] == "press_releases":
         return link(r["source_url"], "earnings release (8-K)")
-    return link(r["source_url"], r["source_id"]) + " (SEC 8-K Item 2.02 dates)"
+    if r["source_id"] == "earnings_dates":
+        return link(r["source_url"], r["source_id"]) + " (SEC 8-K Item 2.02 dates)"
+    return link(r["source_url"], r["source_url"]) + f" ({_e(r['source_id'])})"
 
 
 def _sources_cell(sources) -> str:

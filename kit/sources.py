@@ -270,7 +270,8 @@ def _earnings_dates(src: Path, corrections: pd.DataFrame) -> pd.DataFrame:
 def _releases(src: Path, company: dict, dates: pd.DataFrame,
               corrections: pd.DataFrame) -> pd.DataFrame:
     """One row per quarter with a known release: from the 8-K links of press_releases when
-    it has them, else from earnings_dates.csv (as corrected)."""
+    it has them, else from earnings_dates.csv (as corrected), plus additions/releases.csv
+    for quarters neither has."""
     ticker, fye = company["ticker"], company["fiscal_year_end"]
     mine = dates[dates["ticker"] == _EARNINGS_DATES_ALIAS.get(ticker, ticker)]
     usable = mine[mine["rejected"] == ""]
@@ -299,6 +300,13 @@ def _releases(src: Path, company: dict, dates: pd.DataFrame,
                              source_id="earnings_dates",
                              source_url="https://pypi.org/project/stocks-earnings-dates/",
                              note=r["correction"] or "SEC 8-K Item 2.02 date"))
+    have = {(r["fiscal_year"], r["fiscal_quarter"]) for r in rows}
+    for add in _read_csv(ADDITIONS / "releases.csv").to_dict("records"):
+        fy, q = int(add["fiscal_year"]), int(add["fiscal_quarter"])
+        if add["ticker"] == ticker and (fy, q) not in have:
+            rows.append(dict(fiscal_year=fy, fiscal_quarter=q,
+                             release_date=_day(add["release_date"]), source_id="additions",
+                             source_url=add["source_url"], note=add["note"]))
     if not rows:
         return pd.DataFrame(columns=["ticker", "fiscal_year", "fiscal_quarter", "period_end_date",
                                      "release_date", "timing", "source_id", "source_url", "note"])

@@ -66,7 +66,9 @@ def test_known_bad_release_dates_are_corrected_with_a_note():
     assert googl["release_date"] == pd.Timestamp("2023-04-25")
     assert "says 2023-04-20; corrected" in googl["note"]
     assert googl["timing"] == "after_close"
-    assert set(rel["ticker"]) == set(TICKERS) - {"TSLA", "CRWV"}
+    assert set(rel["ticker"]) == set(TICKERS) - {"TSLA"}
+    crwv = rel[rel["ticker"] == "CRWV"]
+    assert list(crwv["source_id"]) == ["additions"] and crwv["source_url"].notna().all()
 
 
 def test_guidance_keeps_its_kind_period_and_source():
@@ -114,3 +116,20 @@ def test_data_check_prints_every_company():
     for ticker in TICKERS:
         assert f"\n{ticker}: " in "\n" + res.stdout
     assert "finding(s) in all" in res.stdout
+
+
+def test_reactions_match_the_spot_checks_in_the_manifest(sources_dir):
+    # MANIFEST.md: "Spot checks of close-to-close moves on the session after an after-close
+    # earnings release: META 2024-04-25 −10.6 %, ..." -- read, not retyped.
+    import re
+    text = (sources_dir / "MANIFEST.md").read_text()
+    line = next(t for t in text.splitlines() if t.startswith("- Spot checks"))
+    checks = re.findall(r"(?:([A-Z]+) )?(\d{4}-\d\d-\d\d) ([−+-][\d.]+) %", line)
+    assert len(checks) == 5
+    ticker = None
+    for named, session, pct in checks:
+        ticker = named or ticker  # "META 2024-04-25 ..., 2024-02-02 ..." names it once
+        r = metrics.reactions(ticker, pd.Timestamp("2026-06-01"))
+        row = r[r["session_date"] == pd.Timestamp(session)]
+        assert len(row) == 1, (ticker, session)
+        assert round(row["move_pct"].iloc[0], 1) == float(pct.replace("−", "-")), ticker
