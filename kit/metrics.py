@@ -307,7 +307,9 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
                    if k not in keys]
         if missing:
             add("gap", ", ".join(missing), f"{metric}: missing between the first and the last "
-                                           "quarter the sources cover; not estimated")
+                                           "quarter the sources cover (not in any source, or "
+                                           "not derivable because year-to-date periods do not "
+                                           "line up); not estimated")
     cur = current_financials(ticker, as_of)
     for how, grp in cur[cur["derivation"] != "reported"].groupby("derivation"):
         add("derived", f"{len(grp)} quarters",

@@ -88,7 +88,7 @@ class Client:
             time.sleep(wait)
         self.cache.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(cached.name + ".part")
-        tmp.write_text(json.dumps(doc))
+        tmp.write_bytes(body)  # the response exactly as received, once it parsed
         os.replace(tmp, cached)
         return doc
 

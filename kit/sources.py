@@ -571,10 +571,12 @@ def _calendar_rows(src: Path, ticker: str, fye: str, release_on: dict,
 def facts_rows(doc: dict, company: dict, url: str) -> list[dict]:
     """Quarterly rows from one SEC companyfacts document, one per value *version*.
 
-    companyfacts lists every filing that reported a value, with its `filed` date, so the
-    first publication and every later revision are known exactly. Year-to-date values give
-    single quarters only where the spans line up (periods.quarters_from_ytd); a derived
-    quarter gets a new version whenever either of its parts changed.
+    companyfacts lists every filing that reported a value (10-Q, 10-K, S-1, amendments),
+    with its `filed` date, so the first publication and every later revision are known
+    exactly. Spans that do not end on one of the company's fiscal quarter ends are skipped.
+    Year-to-date values give single quarters only where the spans line up
+    (periods.quarters_from_ytd); a derived quarter gets a new version whenever either of its
+    parts changed.
     """
     gaap = doc.get("facts", {}).get("us-gaap", {})
     rows = []
@@ -584,9 +586,11 @@ def facts_rows(doc: dict, company: dict, url: str) -> list[dict]:
         versions: dict[tuple[date, date], list[dict]] = {}
         for concept in concepts:
             for f in gaap.get(concept, {}).get("units", {}).get("USD", []):
-                if "start" not in f or f.get("form") not in ("10-Q", "10-K", "10-Q/A", "10-K/A"):
-                    continue
+                if "start" not in f:
+                    continue  # an instant (balance), not a flow over a period
                 span = (_day(f["start"]), _day(f["end"]))
+                if not _is_fiscal_end(span[1], company["fiscal_year_end"]):
+                    continue  # e.g. a pre-IPO or transition period off the fiscal calendar
                 if span in versions and versions[span][0]["concept"] != concept:
                     continue  # the preferred concept already gives this span
                 versions.setdefault(span, []).append(
@@ -617,6 +621,14 @@ def facts_rows(doc: dict, company: dict, url: str) -> list[dict]:
                     "sec_companyfacts", url, f"companyfacts: {detail}", q["derivation"],
                     detail if len(current) > 1 else ""))
     return rows
+
+
+def _is_fiscal_end(day: date, fye: str) -> bool:
+    try:
+        periods.fiscal_period(day, fye)
+    except ValueError:
+        return False
+    return True
 
 
 def _sums(rows: list[dict]) -> list[dict]:

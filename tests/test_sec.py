@@ -5,6 +5,7 @@ import http.server
 import json
 import re
 import threading
+import time
 from datetime import date
 
 import pandas as pd
@@ -34,6 +35,9 @@ def server(snow_doc):
         def do_GET(self):
             state["seen"].append((self.path, self.headers.get("User-Agent")))
             fault = state["faults"].pop(0) if state["faults"] else state["forever"]
+            if fault == "hang":  # answer only after the client has given up
+                time.sleep(1.5)
+                fault = None
             if self.path != f"/api/xbrl/companyfacts/CIK{SNOW_CIK}.json":
                 fault = 404
             if isinstance(fault, int):
@@ -127,6 +131,13 @@ def test_an_expired_cache_is_fetched_again(server, tmp_path, sources_dir):
     _refresh(server, tmp_path, sources_dir)
     _refresh(server, tmp_path, sources_dir, max_age_hours=0)
     assert len(server["seen"]) == 2
+
+
+def test_a_timeout_is_retried(server, tmp_path, sources_dir):
+    server["faults"] = ["hang"]
+    out, _ = _refresh(server, tmp_path, sources_dir, timeout=0.3)
+    assert len(server["seen"]) == 2
+    assert (out / "financials.csv").is_file()
 
 
 def test_429_then_success_retries(server, tmp_path, sources_dir):
