@@ -1,5 +1,5 @@
 """What a briefing says, computed from the tables as of a date: capex by quarter, growth,
-trailing sums, intensity, guidance moves, stock reactions, source disagreements."""
+trailing sums, intensity, guidance moves, stock reactions, data-quality findings."""
 
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ class Briefing:
     other_guidance: pd.DataFrame
     reactions: pd.DataFrame
     statements: pd.DataFrame
-    disagreements: pd.DataFrame
     sources: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -208,10 +207,10 @@ def _change(prev, new) -> str:
 def reactions(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
     """The move on the first full session after each release, raw and in excess of QQQ.
 
-    After the close (or when no source gives the time: the companies covered release after
-    the close as a rule, but the sources state it only for some releases): release-day close
-    to the next session's close. Before the open: previous close to the release day's close.
-    `excess_pct` is the move minus QQQ's over the same two closes.
+    After the close: release-day close to the next session's close. Before the open: previous
+    close to the release day's close. Where no source gives the time of day (`timing` "not
+    stated"), it is measured as if after the close. `excess_pct` is the move minus QQQ's over
+    the same two closes.
     """
     rel = data.load_earnings_releases()
     rel = rel[(rel["ticker"] == ticker) & (rel["release_date"] <= as_of)]
@@ -245,22 +244,6 @@ def reactions(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
 def _closes(prices: pd.DataFrame, ticker: str) -> pd.Series:
     p = prices[prices["ticker"] == ticker]
     return p.set_index("price_date")["adj_close_usd"].sort_index()
-
-
-def disagreements(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Quarters where published figures for the same metric differ beyond rounding."""
-    fin = data.load_financials()
-    fin = fin[(fin["ticker"] == ticker) & (fin["published_date"] <= as_of)
-              & (fin["derivation"] != "sum")]
-    rows = []
-    for (metric, end), grp in fin.groupby(["metric", "period_end_date"]):
-        if grp["value_usd"].max() - grp["value_usd"].min() > 2 * ROUNDING_USD:
-            for r in grp.sort_values("published_date").itertuples():
-                rows.append(dict(metric=metric, period_end_date=end, value_usd=r.value_usd,
-                                 published_date=r.published_date, source_id=r.source_id,
-                                 basis=r.published_date_basis))
-    return pd.DataFrame(rows, columns=["metric", "period_end_date", "value_usd",
-                                       "published_date", "source_id", "basis"])
 
 
 def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -360,4 +343,4 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         other_guidance=other_guidance(ticker, as_of), quality=quality(ticker, as_of),
         reactions=reactions(ticker, as_of),
         statements=statements.sort_values("event_date").reset_index(drop=True),
-        disagreements=disagreements(ticker, as_of), sources=data.load_sources(), notes=notes)
+        sources=data.load_sources(), notes=notes)

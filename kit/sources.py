@@ -553,14 +553,13 @@ def _calendar_rows(src: Path, ticker: str, fye: str, release_on: dict,
             continue
         else:
             how = ""
-        end = date(year, 3 * q, 1) + timedelta(days=31)
-        end = end.replace(day=1) - timedelta(days=1)
+        start, end = periods.fiscal_quarter_bounds(year, q, "12-31")  # calendar quarter
         fiscal_q = periods.fiscal_period(end, fye)[1]
         known = _published(end, fiscal_q, release_on, listed)
         if known is None:
             continue
         public, basis, _ = known
-        rows.append(_row("purchases_of_property_and_equipment", date(year, 3 * q - 2, 1), end,
+        rows.append(_row("purchases_of_property_and_equipment", start, end,
                          value, public, basis + " (the source has no filing dates)",
                          "sec_calendar", url,
                          f"sec_extract/capex_calendar_quarters.csv {ticker} {year} Q{q} "
