@@ -95,25 +95,34 @@ def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None,
 
 
 def intensity_chart(quarters: pd.DataFrame) -> alt.Chart:
-    """Capex as a share of revenue, and year-over-year growth, by quarter."""
-    cols = {"capex_to_revenue_pct": "Capex / revenue (%)",
-            "capex_yoy_pct": "Capex growth, year over year (%)"}
-    long = quarters.melt(id_vars=["quarter_label"], value_vars=list(cols), var_name="measure",
-                         value_name="pct").dropna(subset=["pct"])
-    long["measure"] = long["measure"].map(cols)
-    order = [q for q in quarters["quarter_label"] if q in set(long["quarter_label"])]
-    return alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("quarter_label:N", sort=order, title="Quarter"),
+    """Capex as a share of the same quarter's revenue."""
+    return _pct_chart(quarters, "capex_to_revenue_pct", "Capex as a share of revenue (%)",
+                      "#4c78a8")
+
+
+def growth_chart(quarters: pd.DataFrame) -> alt.Chart:
+    """Capex growth against the same fiscal quarter a year earlier."""
+    return _pct_chart(quarters, "capex_yoy_pct", "Capex growth, year over year (%)", "#f58518")
+
+
+def _pct_chart(quarters: pd.DataFrame, column: str, title: str, color: str) -> alt.Chart:
+    q = quarters.dropna(subset=[column])
+    if q.empty:
+        return empty_chart(f"{title}: not computable from the sources (a quarter missing).")
+    q = pd.DataFrame({"quarter_label": q["quarter_label"], "pct": q[column],
+                      "source": "computed by the kit from the capex and revenue rows"})
+    return alt.Chart(q).mark_line(point=True, color=color).encode(
+        x=alt.X("quarter_label:N", sort=list(q["quarter_label"]), title="Quarter"),
         y=alt.Y("pct:Q", title="percent"),
-        color=alt.Color("measure:N", title=None, legend=_LEGEND),
         tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
-                 alt.Tooltip("measure:N", title="Measure"),
-                 alt.Tooltip("pct:Q", title="%", format=".1f")],
-    ).properties(width="container", height=220, title="Growth and intensity")
+                 alt.Tooltip("pct:Q", title=title, format=".1f"),
+                 alt.Tooltip("source:N", title="Source")],
+    ).properties(width="container", height=200, title=title)
 
 
-def guidance_chart(guidance: pd.DataFrame) -> alt.Chart:
-    """Each outlook range over the date it was given, one color per fiscal year."""
+def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) -> alt.Chart:
+    """Each outlook range over the date it was given, one color per fiscal year, and the
+    actual total (a diamond at the year's end) once the year has closed."""
     if guidance.empty:
         return empty_chart("No full-year capex outlook in the sources.")
     g = guidance.assign(
@@ -129,11 +138,24 @@ def guidance_chart(guidance: pd.DataFrame) -> alt.Chart:
     base = alt.Chart(g).encode(
         x=alt.X("given_date:T", title="Date given", scale=alt.Scale(padding=30)),
         color=alt.Color("year:N", title="Outlook for"), tooltip=tooltip)
-    return (base.mark_rule(strokeWidth=6).encode(y=alt.Y("low_bn:Q", title="USD billions"),
-                                                  y2="high_bn:Q")
-            + base.mark_tick(thickness=2, size=18).encode(y="low_bn:Q")
-            + base.mark_tick(thickness=2, size=18).encode(y="high_bn:Q")
-            ).properties(width="container", height=220, title="Capex outlook as given")
+    layers = [base.mark_rule(strokeWidth=6).encode(y=alt.Y("low_bn:Q", title="USD billions"),
+                                                    y2="high_bn:Q"),
+              base.mark_tick(thickness=2, size=18).encode(y="low_bn:Q"),
+              base.mark_tick(thickness=2, size=18).encode(y="high_bn:Q")]
+    years = set(guidance["fiscal_year"])
+    if actuals is not None and not actuals[actuals["fiscal_year"].isin(years)].empty:
+        a = actuals[actuals["fiscal_year"].isin(years)]
+        a = pd.DataFrame({"year_end_date": a["year_end_date"], "actual_bn": a["actual_usd"] / 1e9,
+                          "year": a["fiscal_year"].map("FY{}".format),
+                          "source": "sum of the four quarters in the table of quarters"})
+        layers.append(alt.Chart(a).mark_point(shape="diamond", size=120, filled=True).encode(
+            x="year_end_date:T", y="actual_bn:Q", color="year:N",
+            tooltip=[alt.Tooltip("year:N", title="Actual for"),
+                     alt.Tooltip("year_end_date:T", title="Year ended", format="%Y-%m-%d"),
+                     alt.Tooltip("actual_bn:Q", title="USD bn", format=",.2f"),
+                     alt.Tooltip("source:N", title="Source")]))
+    return alt.layer(*layers).properties(width="container", height=220,
+                                         title="Capex outlook as given, and the actual")
 
 
 def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
@@ -142,7 +164,8 @@ def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
         return empty_chart("No earnings release dates (or no prices) in the sources.")
     r = reactions.assign(quarter=[f"FY{y % 100:02d} Q{q}" for y, q in
                                   zip(reactions["fiscal_year"], reactions["fiscal_quarter"])])
-    long = r.melt(id_vars=["quarter", "release_date", "session_date"],
+    r["source"] = "adjusted closes (prices); release date: " + r["source_url"]
+    long = r.melt(id_vars=["quarter", "release_date", "session_date", "source"],
                   value_vars=["move_pct", "excess_pct"], var_name="measure", value_name="pct")
     long["measure"] = long["measure"].map({"move_pct": "Stock move",
                                            "excess_pct": "Move in excess of QQQ"})
@@ -155,6 +178,45 @@ def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("release_date:T", title="Released", format="%Y-%m-%d"),
                  alt.Tooltip("session_date:T", title="Session", format="%Y-%m-%d"),
                  alt.Tooltip("measure:N", title="Measure"),
-                 alt.Tooltip("pct:Q", title="%", format="+.1f")],
+                 alt.Tooltip("pct:Q", title="%", format="+.1f"),
+                 alt.Tooltip("source:N", title="Source")],
     ).properties(width="container", height=220,
                  title="Stock reaction on the first session after each release")
+
+
+PEER_MEASURES = {"capex_bn": "Capex, USD billions",
+                 "capex_yoy_pct": "Capex growth, year over year (%)",
+                 "capex_to_revenue_pct": "Capex as a share of revenue (%)"}
+
+
+def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart:
+    """Every company on the same calendar quarters. A drop-down in the page (a Vega-Lite
+    param, no kernel needed) picks the measure; clicking a legend entry highlights a company.
+    The briefing's own company is drawn thicker."""
+    p = peers.assign(capex_bn=peers["capex_usd"] / 1e9,
+                     own=(peers["ticker"] == ticker).map({True: 3.5, False: 1.5}))
+    order = list(dict.fromkeys(p.sort_values(["calendar_year", "calendar_quarter"])
+                               ["calendar_label"]))
+    p = p.rename(columns=PEER_MEASURES)[["ticker", "calendar_label", "quarter_label", "source",
+                                         "own", *PEER_MEASURES.values()]]
+    names = list(PEER_MEASURES.values())
+    measure = alt.param(name="measure", value=names[0],
+                        bind=alt.binding_select(options=names, name="Show: "))
+    pick = alt.selection_point(fields=["ticker"], bind="legend", name="company")
+    return alt.Chart(p).transform_fold(names, as_=["measure", "value"]).transform_filter(
+        alt.datum.measure == measure).transform_filter("isValid(datum.value)").mark_line(
+        point=True).encode(
+        x=alt.X("calendar_label:N", sort=order, title="Calendar quarter"),
+        y=alt.Y("value:Q", title=None),
+        color=alt.Color("ticker:N", title="Company", legend=alt.Legend(orient="right")),
+        strokeWidth=alt.StrokeWidth("own:Q", legend=None),
+        opacity=alt.condition(pick, alt.value(1), alt.value(0.15)),
+        tooltip=[alt.Tooltip("ticker:N", title="Company"),
+                 alt.Tooltip("calendar_label:N", title="Calendar quarter"),
+                 alt.Tooltip("quarter_label:N", title="Company's quarter"),
+                 alt.Tooltip("measure:N", title="Measure"),
+                 alt.Tooltip("value:Q", title="Value", format=",.2f"),
+                 alt.Tooltip("source:N", title="Source")],
+    ).add_params(measure, pick).properties(
+        width="container", height=300,
+        title="Peers on the same calendar quarters (each company's capex as it defines it)")

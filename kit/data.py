@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import cache
 from pathlib import Path
@@ -57,3 +58,19 @@ load_capex_guidance = _loader("capex_guidance")
 load_earnings_releases = _loader("earnings_releases")
 load_prices = _loader("prices")
 load_statements = _loader("statements")
+
+
+def fingerprint(directory: Path | str | None = None) -> str:
+    """SHA-256 over every table file of the data folder (name and bytes, in name order): the
+    footer of a briefing records it, so two briefings can be shown to use the same data."""
+    folder = Path(directory or data_dir())
+    digest = hashlib.sha256()
+    for name in sorted(t.filename for t in TABLES.values()):
+        digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def as_of_date(directory: Path | str | None = None) -> pd.Timestamp:
+    """The latest date on which anything in the data was published (or traded)."""
+    return max(load_financials(directory)["published_date"].max(),
+               load_prices(directory)["price_date"].max())

@@ -25,6 +25,8 @@ class Briefing:
     quarters: pd.DataFrame
     guidance: pd.DataFrame
     other_guidance: pd.DataFrame
+    actuals: pd.DataFrame
+    peers: pd.DataFrame
     reactions: pd.DataFrame
     statements: pd.DataFrame
     sources: pd.DataFrame
@@ -86,8 +88,8 @@ def quarter_label(fiscal_year, fiscal_quarter, calendar_year, calendar_quarter) 
 def quarterly(ticker: str, as_of: pd.Timestamp, capex_metric: str) -> pd.DataFrame:
     """Quarters as of `as_of`: every metric's value and source, plus growth, TTM, intensity.
 
-    Columns: period_end_date, quarter_label, <metric>_usd, <metric>_source and <metric>_url
-    for each metric,
+    Columns: period_end_date, fiscal_year, fiscal_quarter, calendar_year, calendar_quarter,
+    quarter_label, <metric>_usd, <metric>_source and <metric>_url for each metric,
     capex_usd (the company's headline metric), capex_yoy_pct, capex_ttm_usd,
     capex_to_revenue_pct. A figure that cannot be computed (a quarter missing) is NaN.
     """
@@ -98,14 +100,14 @@ def quarterly(ticker: str, as_of: pd.Timestamp, capex_metric: str) -> pd.DataFra
     url = cur.pivot(index="period_end_date", columns="metric", values="source_url")
     out = wide.add_suffix("_usd").join(src.add_suffix("_source")).join(url.add_suffix("_url"))
     labels = cur.drop_duplicates("period_end_date").set_index("period_end_date")
-    out["quarter_label"] = [quarter_label(*labels.loc[d, ["fiscal_year", "fiscal_quarter",
-                                                          "calendar_year", "calendar_quarter"]])
-                            for d in out.index]
+    periods = ["fiscal_year", "fiscal_quarter", "calendar_year", "calendar_quarter"]
+    out = out.join(labels[periods].astype(int))
+    out["quarter_label"] = [quarter_label(*row) for row in out[periods].itertuples(index=False)]
     out = out.sort_index()
     capex = out.get(f"{capex_metric}_usd", pd.Series(float("nan"), index=out.index))
     out["capex_usd"] = capex
     # Growth and trailing sums go by fiscal quarter, not by date: 52-53 week years shift.
-    index = labels.loc[out.index, "fiscal_year"] * 4 + labels.loc[out.index, "fiscal_quarter"]
+    index = out["fiscal_year"] * 4 + out["fiscal_quarter"]
     by_index = pd.Series(capex.to_numpy(), index=index.to_numpy())
     out["capex_yoy_pct"] = (capex.to_numpy() / by_index.reindex(index - 4).to_numpy() - 1) * 100
     out["capex_ttm_usd"] = [by_index.reindex(range(i - 3, i + 1)).sum(min_count=4)
@@ -113,6 +115,42 @@ def quarterly(ticker: str, as_of: pd.Timestamp, capex_metric: str) -> pd.DataFra
     revenue = out.get("revenue_usd", pd.Series(float("nan"), index=out.index))
     out["capex_to_revenue_pct"] = capex / revenue * 100
     return out.reset_index()
+
+
+def annual_actuals(quarters: pd.DataFrame) -> pd.DataFrame:
+    """Full fiscal years of headline capex: the sum of four quarters, where all four are known.
+
+    Columns: fiscal_year, actual_usd, year_end_date (the last quarter's period end).
+    """
+    q = quarters.dropna(subset=["capex_usd"])
+    rows = [dict(fiscal_year=fy, actual_usd=g["capex_usd"].sum(),
+                 year_end_date=g["period_end_date"].max())
+            for fy, g in q.groupby("fiscal_year") if sorted(g["fiscal_quarter"]) == [1, 2, 3, 4]]
+    return pd.DataFrame(rows, columns=["fiscal_year", "actual_usd", "year_end_date"])
+
+
+def peers(as_of: pd.Timestamp, since_year: int = 2020) -> pd.DataFrame:
+    """Every company's headline capex, growth and intensity by *calendar* quarter, as public
+    on `as_of`, so companies with different fiscal years line up.
+
+    Columns: ticker, company_name, calendar_label ("CY24 Q4"), calendar_year,
+    calendar_quarter, quarter_label (the company's own), capex_usd, capex_yoy_pct,
+    capex_to_revenue_pct, capex_metric, source.
+    """
+    frames = []
+    for c in data.load_companies().itertuples():
+        q = quarterly(c.ticker, as_of, c.capex_metric).dropna(subset=["capex_usd"])
+        q = q[q["calendar_year"] >= since_year]
+        frames.append(q.assign(
+            ticker=c.ticker, company_name=c.company_name, capex_metric=c.capex_metric,
+            source=q.get(f"{c.capex_metric}_source"),
+            calendar_label=[f"CY{y % 100:02d} Q{n}" for y, n in
+                            zip(q["calendar_year"], q["calendar_quarter"])]))
+    cols = ["ticker", "company_name", "calendar_label", "calendar_year", "calendar_quarter",
+            "quarter_label", "capex_usd", "capex_yoy_pct", "capex_to_revenue_pct",
+            "capex_metric", "source"]
+    out = pd.concat(frames)[cols]
+    return out.sort_values(["calendar_year", "calendar_quarter", "ticker"]).reset_index(drop=True)
 
 
 def _source_text(row) -> str:
@@ -341,6 +379,7 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         capex_metric=company["capex_metric"], capex_definition=company["capex_definition"],
         quarters=quarters, guidance=guidance_history(ticker, as_of),
         other_guidance=other_guidance(ticker, as_of), quality=quality(ticker, as_of),
+        actuals=annual_actuals(quarters), peers=peers(as_of),
         reactions=reactions(ticker, as_of),
         statements=statements.sort_values("event_date").reset_index(drop=True),
         sources=data.load_sources(), notes=notes)

@@ -12,6 +12,7 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML
 
+from kit import data
 from kit.metrics import Briefing
 
 MISSING = '<span class="missing">not in the sources</span>'
@@ -169,7 +170,23 @@ def guidance_html(b: Briefing) -> HTML:
               "", _e(g["guidance_kind"].replace("_", " ")),
               _sources_cell([(g["source_type"], g["source_url"])])]
              for _, g in b.other_guidance.iterrows()]
+    for a in b.actuals[b.actuals["fiscal_year"].isin(b.guidance.get("fiscal_year", []))
+                       ].itertuples():
+        last = b.guidance[b.guidance["fiscal_year"] == a.fiscal_year].iloc[-1]
+        rows.append([f"year ended {_date(a.year_end_date)}", f"FY{a.fiscal_year}",
+                     f"<b>actual {usd_bn(a.actual_usd)}</b>", _vs_outlook(a.actual_usd, last),
+                     "", "computed by the kit: sum of the four quarters in the table of quarters"])
     return HTML(_table(["Given", "For", "Outlook", "Move", "Note", "Source"], rows))
+
+
+def _vs_outlook(actual: float, g) -> str:
+    """Where an actual year landed against the last outlook for it."""
+    low, high = g["low_usd"], g["high_usd"]
+    if low <= actual <= high:
+        return "within the last outlook"
+    gap = actual - high if actual > high else low - actual
+    side = "above" if actual > high else "below"
+    return f"{usd_bn(gap)} {side} the last outlook"
 
 
 def _level(g) -> str:
@@ -224,6 +241,70 @@ def quality_html(b: Briefing) -> HTML:
 QUALITY_KINDS = {"conflict": "Sources disagree", "revision": "Revised by a later filing",
                  "gap": "Missing quarters", "derived": "Computed from other figures",
                  "date": "Dates", "statement": "Statements"}
+
+
+def peers_html(b: Briefing, quarters: int = 6) -> HTML:
+    """The latest calendar quarters for every company, each with its own fiscal label."""
+    p = b.peers
+    if p.empty:
+        return HTML("<p>No peer figures in the sources as of this date.</p>")
+    cal = p.drop_duplicates("calendar_label").sort_values(["calendar_year", "calendar_quarter"])
+    labels = list(cal["calendar_label"])[-quarters:]
+    rows = []
+    for ticker, grp in p[p["calendar_label"].isin(labels)].groupby("ticker", sort=True):
+        by = grp.set_index("calendar_label")
+        name = f"<b>{_e(ticker)}</b>" if ticker == b.ticker else _e(ticker)
+        cells = [name]
+        for label in labels:
+            if label not in by.index:
+                cells.append(MISSING)
+                continue
+            r = by.loc[label]
+            own = "" if r["quarter_label"].startswith(label.replace("CY", "FY")) else \
+                f'<br><span class="meta">{_e(r["quarter_label"])}</span>'
+            cells.append(f'{usd_bn(r["capex_usd"])}<br>{pct(r["capex_yoy_pct"])} YoY{own}')
+        rows.append(cells)
+    return HTML(_table(["Company", *labels], rows, "peers"))
+
+
+def methodology_html(b: Briefing) -> HTML:
+    """How the figures are defined, aligned, derived and dated."""
+    companies = data.load_companies()
+    defs = "".join(f"<li><b>{_e(c.ticker)}</b> ({_e(c.fiscal_year_end)}): "
+                   f"{_e(c.capex_definition)}</li>" for c in companies.itertuples())
+    return HTML(
+        "<ul>"
+        "<li><b>Capex</b> is a cash outflow stored as a positive number in US dollars, as each "
+        "company defines it (below). Year-over-year growth compares the same fiscal quarter a "
+        "year earlier; the trailing figure sums four consecutive fiscal quarters; intensity "
+        "is capex divided by the same quarter's revenue.</li>"
+        "<li><b>Periods.</b> Companies keep their fiscal calendars. A quarter's calendar "
+        "quarter is the one holding most of its days (the rule SEC uses for its frame "
+        "values); labels show both where they differ, e.g. FY25 Q2 (CY24 Q4). Peers are "
+        "compared on calendar quarters.</li>"
+        "<li><b>Derived quarters.</b> A single quarter comes from year-to-date figures (six "
+        "months minus three, a year minus nine months) only where the period bounds line up "
+        "exactly; otherwise it is missing, never estimated.</li>"
+        f"<li><b>As of {b.as_of:%Y-%m-%d}.</b> Each figure is used from the day it was "
+        "published: the earnings release, or the filing that revised it. Where no release "
+        "date is known, the filing deadline of a listed company bounds it.</li>"
+        "<li><b>Stock reaction.</b> Adjusted closes; the first full session after the release "
+        "(release-day close to next close after the close, previous close to release-day "
+        "close before the open), and the same less QQQ's move.</li>"
+        "<li><b>Guidance</b> is shown as management gave it, with its kind (range, point, "
+        "about, at least, quarterly run rate, raise) and the source type of the page that "
+        "reported it; most are news reports.</li>"
+        f"</ul><p>Capex definitions and fiscal years:</p><ul>{defs}</ul>")
+
+
+def footer_html(b: Briefing) -> HTML:
+    """Parameters, kit version, data date and data hash: enough to reproduce the document."""
+    from kit import __version__
+
+    return HTML(
+        '<footer class="meta"><p>Parameters: ticker = ' + _e(b.ticker) + ", as_of = "
+        f"{b.as_of:%Y-%m-%d} · kit {_e(__version__)} · data as of "
+        f"{data.as_of_date():%Y-%m-%d} · data SHA-256 {data.fingerprint()}</p></footer>")
 
 
 def sources_html(b: Briefing) -> HTML:

@@ -27,7 +27,23 @@ def test_seed_briefing_tells_the_story_with_sources(seed_briefing):
 def test_seed_briefing_hides_code_and_has_every_chart(seed_briefing):
     doc = seed_briefing.read_text()
     assert "kit.load_briefing" not in doc
-    assert doc.count('class="chart"') == 4
+    nb = json.loads(render.NOTEBOOK.read_text())
+    chart_cells = [c for c in nb["cells"] if "_chart(" in "".join(c["source"])]
+    assert len(chart_cells) == 6  # capex, intensity, growth, guidance, reaction, peers
+    assert doc.count('class="chart"') == len(chart_cells)
+
+
+def test_seed_briefing_has_every_section_and_a_reproducible_footer(seed_briefing):
+    soup = BeautifulSoup(seed_briefing.read_text(), "html.parser")
+    headings = [h.get_text() for h in soup.find_all("h2")]
+    assert headings == ["Headline figures", "Capital expenditures by quarter",
+                        "Capex as a share of revenue", "Growth", "How the outlook moved",
+                        "How the stock reacted", "Peers", "What management said",
+                        "Data quality", "Methodology", "Sources"]
+    footer = soup.find("footer").get_text(" ")
+    from kit import __version__, data
+    assert "ticker = META, as_of = 2024-04-25" in footer
+    assert f"kit {__version__}" in footer and data.fingerprint() in footer
 
 
 def test_executed_notebook_is_kept_with_its_parameters(seed_briefing):
