@@ -219,4 +219,5 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart:
                  alt.Tooltip("source:N", title="Source")],
     ).add_params(measure, pick).properties(
         width="container", height=300,
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding", resize=True),
         title="Peers on the same calendar quarters (each company's capex as it defines it)")

@@ -13,11 +13,15 @@ from kit.schema import DataError
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("render", help="render one company's briefing as offline HTML")
-    r.add_argument("ticker", help="company ticker, e.g. META")
+    r = sub.add_parser("render", help="render briefings as offline HTML")
+    r.add_argument("tickers", nargs="*", metavar="TICKER",
+                   help="company ticker(s), e.g. META; several make a batch with an index")
+    r.add_argument("--all", action="store_true", help="every company, with index.html")
+    r.add_argument("--jobs", type=int, help="briefings rendered at once (default: CPU cores)")
     r.add_argument("--as-of", help="YYYY-MM-DD; only what was public by then (default: latest)")
     r.add_argument("--out", default="reports", help="output folder (default: reports)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--notebook", help="notebook to execute instead of notebooks/briefing.ipynb")
     d = sub.add_parser("data", help="build data/ from the raw sources")
     dsub = d.add_subparsers(dest="action", required=True)
     b = dsub.add_parser("build", help="rebuild data/ from the sources folder")
@@ -36,9 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     try:
         if args.command == "render":
-            path = render.render_briefing(args.ticker, args.as_of, args.out,
-                                          progress=not args.no_progress)
-            print(path)
+            if args.all == bool(args.tickers):
+                parser.error("render: give one or more tickers, or --all")
+            if len(args.tickers) == 1:
+                print(render.render_briefing(args.tickers[0], args.as_of, args.out,
+                                             not args.no_progress, args.notebook))
+                return 0
+            return _batch(args)
         elif args.action == "build":
             print(sources.build(args.sources, args.out, log=log))
         elif args.action == "check":
@@ -54,6 +62,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, f"kit: error: {err}\n")
     except render.RenderError as err:
         parser.exit(1, f"kit: error: {err}\n")
+    return 0
+
+
+def _batch(args) -> int:
+    """Render several briefings; print each result and the index; exit 1 if any failed."""
+    result = render.render_all(args.tickers or None, args.as_of, args.out, jobs=args.jobs,
+                               progress=not args.no_progress, notebook=args.notebook)
+    for ticker, path in sorted(result.rendered.items()):
+        print(f"{ticker}: {path}")
+    for ticker, error in sorted(result.failed.items()):
+        print(f"{ticker}: FAILED: {error}", file=sys.stderr)
+    print(result.index)
+    if result.failed:
+        print(f"kit: {len(result.failed)} of {len(result.failed) + len(result.rendered)} "
+              "briefings failed", file=sys.stderr)
+        return 1
     return 0
 
 

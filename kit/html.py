@@ -54,10 +54,27 @@ document.querySelectorAll("div.chart").forEach(function (el) {
 """
 
 
+# Printing (or saving as PDF) shows folded sections too.
+PRINT = """window.addEventListener("beforeprint", function () {
+  document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+});"""
+
+
 @cache
 def vega_bundle() -> str:
     """Vega, Vega-Lite and Vega-Embed as one script, defining window.vegaEmbed."""
     return vl_convert.javascript_bundle().replace("</script", "<\\/script")
+
+
+def document(title: str, body: str, scripts: str = "") -> str:
+    """A complete self-contained page: the kit's style, and a CSP that blocks the network."""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>{body}{scripts}<script>{PRINT}</script></body></html>\n"
+    )
 
 
 def notebook_to_html(nb: nbformat.NotebookNode, title: str) -> str:
@@ -71,13 +88,7 @@ def notebook_to_html(nb: nbformat.NotebookNode, title: str) -> str:
                 html, charts = _output_html(out, charts)
                 body.append(html)
     scripts = f"<script>{vega_bundle()}</script><script>{EMBED}</script>" if charts else ""
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body>{''.join(body)}{scripts}</body></html>\n"
-    )
+    return document(title, "".join(body), scripts)
 
 
 def _output_html(out, charts: int) -> tuple[str, int]:

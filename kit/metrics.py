@@ -383,3 +383,23 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         reactions=reactions(ticker, as_of),
         statements=statements.sort_values("event_date").reset_index(drop=True),
         sources=data.load_sources(), notes=notes)
+
+
+def summary(ticker: str, as_of=None) -> dict:
+    """The headline figures of a briefing, for the index page: latest quarter, its capex,
+    growth, trailing four quarters, intensity, current outlook, latest reaction."""
+    ticker, as_of = check_request(ticker, as_of)
+    company = data.load_companies().set_index("ticker").loc[ticker]
+    q = quarterly(ticker, as_of, company["capex_metric"]).dropna(subset=["capex_usd"])
+    last = q.iloc[-1] if not q.empty else pd.Series(dtype=object)
+    g = guidance_history(ticker, as_of)
+    r = reactions(ticker, as_of)
+    return dict(
+        ticker=ticker, company_name=company["company_name"], as_of=as_of,
+        capex_metric=company["capex_metric"], quarter_label=last.get("quarter_label"),
+        capex_usd=last.get("capex_usd"), capex_yoy_pct=last.get("capex_yoy_pct"),
+        capex_ttm_usd=last.get("capex_ttm_usd"),
+        capex_to_revenue_pct=last.get("capex_to_revenue_pct"),
+        guidance=None if g.empty else g.iloc[-1].to_dict(),
+        reaction_pct=None if r.empty else r.iloc[-1]["move_pct"],
+        reaction_excess_pct=None if r.empty else r.iloc[-1]["excess_pct"])

@@ -312,3 +312,39 @@ def sources_html(b: Briefing) -> HTML:
              _e(s["origin_commit"]), _e(s["known_issues"])] for _, s in b.sources.iterrows()]
     return HTML(_table(["Source id", "What", "From", "Version", "Known issues"], rows,
                        "sources"))
+
+
+def index_html(entries: list[dict], title: str) -> str:
+    """The body of the index page: one row per company with its headline figures and a link
+    to its briefing, or the error that stopped it. `entries` are metrics.summary() dicts with
+    `file` (the briefing's file name) or `error`."""
+    rows = []
+    for e in entries:
+        if e.get("error"):
+            rows.append([_e(e["ticker"]), _e(e.get("company_name")),
+                         f'<span class="missing">failed: {_e(e["error"])}</span>',
+                         "", "", "", "", "", ""])
+            continue
+        g = e.get("guidance")
+        outlook = "" if not g else f"FY{int(g['fiscal_year'])}: {_level(g)}"
+        rows.append([
+            link_local(e["file"], e["ticker"]), _e(e["company_name"]),
+            f"{e['as_of']:%Y-%m-%d}", _e(e["quarter_label"]), usd_bn(e["capex_usd"]),
+            pct(e["capex_yoy_pct"]), usd_bn(e["capex_ttm_usd"]), outlook,
+            "" if e["reaction_pct"] is None else
+            f"{pct(e['reaction_pct'])} ({pct(e['reaction_excess_pct'])} vs QQQ)"])
+    head = ["Briefing", "Company", "As of", "Latest quarter", "Capex", "YoY",
+            "Trailing 4 quarters", "Current outlook", "Latest reaction"]
+    from kit import __version__
+
+    return (f"<h1>{_e(title)}</h1><p class=\"as-of\">Capex as each company defines it; "
+            "each briefing states its definition and sources.</p>"
+            + _table(head, rows, "index")
+            + f'<footer class="meta"><p>kit {_e(__version__)} · data as of '
+            f"{data.as_of_date():%Y-%m-%d} · data SHA-256 {data.fingerprint()}</p></footer>")
+
+
+def link_local(name: str, text: str) -> str:
+    """A link to a file beside the page (a bare file name, nothing else)."""
+    safe = name if name and "/" not in name and not name.startswith(".") else ""
+    return f'<a href="{escape(safe, quote=True)}">{_e(text)}</a>' if safe else _e(text)

@@ -20,3 +20,16 @@ def seed_briefing(tmp_path_factory) -> Path:
 
     return render_briefing("META", "2024-04-25", tmp_path_factory.mktemp("reports"),
                            progress=False)
+
+
+@pytest.fixture(scope="session")
+def all_briefings(tmp_path_factory) -> Path:
+    """`kit render --all`, run once per test session as a user would: the reports folder."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("all")
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "--all", "--out", str(out),
+                          "--no-progress"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return out

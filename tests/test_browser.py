@@ -1,9 +1,10 @@
-"""Open the rendered briefing in real headless Chromium with the network blocked.
+"""Open the rendered pages in real headless Chromium with the network blocked.
 
-This test fails, not skips, when Chromium is missing: install it with `apt-get install chromium`.
+These tests fail, not skip, when Chromium is missing: install it with `apt-get install chromium`.
 """
 
 import shutil
+from contextlib import contextmanager
 
 import pytest
 
@@ -12,32 +13,72 @@ pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ALL_CHARTS_DRAWN = ("[...document.querySelectorAll('div.chart')]"
+                    ".every(el => el.querySelector('svg, canvas'))")
 
 
-def test_briefing_renders_every_chart_offline(seed_briefing):
+@contextmanager
+def offline_page():
+    """A Chromium page that may load local files only; yields (page, requests, errors):
+    every other request is blocked and recorded, console errors and page errors too."""
     from playwright.sync_api import sync_playwright
 
     assert shutil.which("chromium") or shutil.os.path.exists(CHROMIUM), (
         "Chromium is required for the browser test: apt-get install chromium")
-    url = seed_briefing.resolve().as_uri()
     requests, errors = [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
-        page.route("**/*", lambda route: route.continue_() if route.request.url == url
+        page.route("**/*", lambda route: route.continue_()
+                   if route.request.url.startswith("file://")
                    else (requests.append(route.request.url), route.abort()))
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url)
-        page.wait_for_function(
-            "[...document.querySelectorAll('div.chart')]"
-            ".every(el => el.querySelector('svg, canvas'))", timeout=20000)
+        yield page, requests, errors
+        browser.close()
+
+
+def test_briefing_renders_every_chart_offline(seed_briefing):
+    with offline_page() as (page, requests, errors):
+        page.goto(seed_briefing.resolve().as_uri())
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
         charts = page.eval_on_selector_all(
             "div.chart", "els => els.map(el => !!el.querySelector('svg, canvas'))")
-        marks = page.eval_on_selector_all("div.chart svg .mark-rect path, div.chart svg path",
-                                          "els => els.length")
-        browser.close()
+        marks = page.eval_on_selector_all("div.chart svg path", "els => els.length")
     assert charts and all(charts)
     assert marks > 0
     assert requests == []
+    assert errors == []
+
+
+def test_index_and_every_briefing_work_offline_with_a_live_control(all_briefings):
+    with offline_page() as (page, requests, errors):
+        page.goto((all_briefings / "index.html").resolve().as_uri())
+        hrefs = page.eval_on_selector_all("table.index a", "els => els.map(a => a.href)")
+        assert len(hrefs) == len(list(all_briefings.glob("*-*.html")))
+        for href in hrefs:
+            page.goto(href)
+            page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+            peers = page.locator("div.chart", has=page.locator("select"))
+            assert peers.count() == 1, href
+            before = peers.locator("svg").inner_html()
+            options = peers.locator("select option").all_inner_texts()
+            peers.locator("select").select_option(options[1])
+            page.wait_for_function(
+                "([el, old]) => el.querySelector('svg').innerHTML !== old",
+                arg=[peers.element_handle(), before], timeout=5000)
+            assert options[1] in peers.locator("svg").inner_html(), href  # the axis follows
+    assert requests == []
+    assert errors == []
+
+
+def test_printing_gives_a_whole_document(seed_briefing):
+    with offline_page() as (page, requests, errors):
+        page.goto(seed_briefing.resolve().as_uri())
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        assert page.eval_on_selector_all("details", "els => els.every(d => d.open)")
+        pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 3
     assert errors == []

@@ -1,0 +1,102 @@
+"""`kit render --all` and lists of tickers: parallel briefings, the index, failures."""
+
+import json
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from kit import data, render
+from kit.metrics import RequestError
+
+pytestmark = pytest.mark.slow
+
+MAX_BYTES = 1.5e6
+
+
+def test_render_all_writes_every_briefing_and_an_index(all_briefings):
+    tickers = sorted(data.load_companies()["ticker"])
+    htmls = sorted(p.name for p in all_briefings.glob("*.html") if p.name != "index.html")
+    assert [h.split("-")[0] for h in htmls] == tickers
+    soup = BeautifulSoup((all_briefings / "index.html").read_text(), "html.parser")
+    links = [a["href"] for a in soup.find_all("a")]
+    assert sorted(links) == htmls
+    rows = soup.select("table.index tbody tr")
+    assert len(rows) == len(tickers)
+    assert all("billion" in r.get_text() for r in rows)  # headline capex for each
+    assert data.fingerprint() in soup.find("footer").get_text()
+
+
+def test_every_file_is_self_contained_and_small(all_briefings):
+    for path in all_briefings.glob("*.html"):
+        doc = path.read_text()
+        assert path.stat().st_size <= MAX_BYTES, path.name
+        soup = BeautifulSoup(doc, "html.parser")
+        assert not soup.find_all("script", src=True), path.name
+        assert not soup.find_all("link"), path.name
+        assert not soup.find_all(["img", "iframe"], src=re.compile(r"^(?!data:)")), path.name
+        assert "default-src 'none'" in doc
+        assert doc.count("vegaEmbed = ") <= 1  # the Vega bundle once at most
+
+
+def test_every_chart_has_tooltips_with_value_period_and_source(all_briefings):
+    for path in all_briefings.glob("*-*.html"):
+        soup = BeautifulSoup(path.read_text(), "html.parser")
+        for spec_tag in soup.find_all("script", id=re.compile(r"-spec$")):
+            spec = json.loads(spec_tag.string)
+            titles = set(re.findall(r'"title": "([^"]+)"', json.dumps(spec)))
+            if "text" in json.dumps(spec.get("encoding", {})):
+                continue  # an empty-section note, not a chart of figures
+            assert "Source" in titles, (path.name, spec.get("title"))
+            assert titles & {"Quarter", "Calendar quarter", "Results for", "Year", "Given",
+                             "Actual for"}, (path.name, spec.get("title"))
+
+
+def _notebook_failing_for(tmp_path, ticker):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("ticker = 'X'\nas_of = None",
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(f"if ticker == {ticker!r}:\n"
+                                          "    raise ValueError('boom for ' + ticker)"),
+                nbformat.v4.new_markdown_cell("A trivial briefing.")]
+    path = tmp_path / "sometimes.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_one_failing_briefing_does_not_stop_the_others(tmp_path):
+    notebook = _notebook_failing_for(tmp_path, "TSLA")
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "meta", "TSLA", "NVDA",
+                          "--out", str(out), "--notebook", str(notebook), "--no-progress"],
+                         capture_output=True, text=True)
+    assert res.returncode == 1
+    assert ("TSLA: FAILED: sometimes.ipynb: cell [3] (if ticker == 'TSLA':) failed with "
+            "ValueError: boom for TSLA") in res.stderr
+    assert "1 of 3 briefings failed" in res.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert [n.split("-")[0] for n in names if n.endswith(".html")] == ["META", "NVDA", "index.html"]
+    assert any(n.startswith("TSLA") and n.endswith(".failed.ipynb") for n in names)
+    assert not any(n.startswith("TSLA") and n.endswith(".html") for n in names)
+    index = (out / "index.html").read_text()
+    assert "failed with ValueError: boom for TSLA" in index
+    assert 'href="META-' in index and 'href="NVDA-' in index
+
+
+def test_a_bad_ticker_or_notebook_stops_a_batch_before_anything_is_written(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RequestError, match="unknown ticker 'NOPE'"):
+        render.render_all(["META", "NOPE"], out_dir=out, progress=False)
+    with pytest.raises(RequestError, match="is not an .ipynb file"):
+        render.render_all(["META"], out_dir=out, progress=False, notebook=tmp_path / "x.txt")
+    assert not out.exists()
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "--all", "--out", str(out),
+                          "--notebook", str(tmp_path / "missing.ipynb")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "is not an .ipynb file" in res.stderr
+    assert not out.exists()
