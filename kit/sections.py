@@ -6,6 +6,7 @@ URLs. Every figure is shown with the source it came from.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
@@ -345,6 +346,7 @@ def index_html(entries: list[dict], title: str) -> str:
 
 
 def link_local(name: str, text: str) -> str:
-    """A link to a file beside the page (a bare file name, nothing else)."""
-    safe = name if name and "/" not in name and not name.startswith(".") else ""
-    return f'<a href="{escape(safe, quote=True)}">{_e(text)}</a>' if safe else _e(text)
+    """A link to an HTML file beside the page: a plain file name, nothing else."""
+    if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.html", name):
+        return f'<a href="{escape(name, quote=True)}">{_e(text)}</a>'
+    return _e(text)

@@ -38,3 +38,19 @@ def test_headline_names_a_source_for_every_figure():
 def test_usd_bn_rounds_half_up_and_says_missing():
     assert sections.usd_bn(6_715_000_000) == "$6.72 billion"
     assert "not in the sources" in sections.usd_bn(float("nan"))
+
+
+def test_index_escapes_text_from_data_and_links_only_local_files():
+    import pandas as pd
+
+    from kit.sections import index_html
+    evil = '<script>alert("x")</script>'
+    html = index_html([
+        dict(ticker="META", company_name=evil, as_of=pd.Timestamp("2024-04-25"),
+             file="javascript:alert(1)", quarter_label="FY24 Q1", capex_usd=6.72e9,
+             capex_yoy_pct=-5.2, capex_ttm_usd=3e10, guidance=None, reaction_pct=None,
+             reaction_excess_pct=None),
+        dict(ticker="TSLA", error=evil)], "Index " + evil)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert 'href="javascript' not in html
