@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TICKER ?= META
 AS_OF  ?=
 
-.PHONY: briefing test data check refresh lint clean
+.PHONY: briefing test data check refresh bench-explorer lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,12 @@ check: $(VENV)/.installed
 refresh: $(VENV)/.installed
 	$(BIN)/kit data refresh $(TICKERS)
 
+## Time a widget change in the explorer against recomputing (bench/explorer.py).
+bench-explorer: $(VENV)/.installed
+	$(BIN)/python bench/explorer.py
+
 lint: $(VENV)/.installed
-	$(BIN)/ruff check kit tests
+	$(BIN)/ruff check kit tests bench
 
 clean:
 	rm -rf $(VENV) reports
