@@ -118,3 +118,11 @@ def test_render_button_renders_the_chosen_briefing_and_links_it(frame, monkeypat
     assert html.is_file()
     assert 'href="../reports/META-2024-04-25.html"' in ex.render_result.value
     assert not ex.render_button.disabled
+
+
+def test_explore_notebook_is_committed_without_outputs():
+    from kit.render import REPO
+    nb = json.loads((REPO / "notebooks" / "explore.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code and all(not c["outputs"] and c["execution_count"] is None for c in code)
+    assert "Explorer()" in "".join(code[0]["source"])
