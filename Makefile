@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TICKER ?= META
 AS_OF  ?=
 
-.PHONY: briefing test data check refresh bench-explorer lint clean
+.PHONY: briefing test data check refresh bench-explorer bench-render lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ refresh: $(VENV)/.installed
 ## Time a widget change in the explorer against recomputing (bench/explorer.py).
 bench-explorer: $(VENV)/.installed
 	$(BIN)/python bench/explorer.py
+
+## The whole set the kit's way against papermill + nbconvert per company (bench/render.py).
+bench-render: $(VENV)/.installed
+	$(BIN)/python bench/render.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check kit tests bench

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kit import metrics, render, sec, sources
-from kit.metrics import RequestError
-from kit.schema import DataError
+from kit.errors import DataError, FetchError, KernelError, RenderError, RequestError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("tickers", nargs="*", metavar="TICKER",
                    help="company ticker(s), e.g. META; several make a batch with an index")
     r.add_argument("--all", action="store_true", help="every company, with index.html")
-    r.add_argument("--jobs", type=int, help="briefings rendered at once (default: CPU cores)")
+    r.add_argument("--jobs", type=int, help="kernels rendering at once (default: CPU cores + 1)")
     r.add_argument("--as-of", help="YYYY-MM-DD; only what was public by then (default: latest)")
     r.add_argument("--out", default="reports", help="output folder (default: reports)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -32,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     f = dsub.add_parser("refresh", help="download SEC EDGAR companyfacts and rebuild data/")
     f.add_argument("tickers", nargs="*", help="companies to refresh (default: all)")
     f.add_argument("--user-agent", help="'Name email' for SEC (default: $KIT_SEC_USER_AGENT)")
-    f.add_argument("--max-age-hours", type=float, default=sec.MAX_AGE_HOURS,
+    f.add_argument("--max-age-hours", type=float, default=24.0,
                    help="reuse cached downloads younger than this (default: 24)")
     f.add_argument("--sources", help="raw sources folder (as for build)")
     f.add_argument("--out", help="data folder to replace (as for build)")
@@ -42,12 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "render":
             if args.all == bool(args.tickers):
                 parser.error("render: give one or more tickers, or --all")
-            if len(args.tickers) == 1:
-                print(render.render_briefing(args.tickers[0], args.as_of, args.out,
-                                             not args.no_progress, args.notebook))
-                return 0
-            return _batch(args)
-        elif args.action == "build":
+            return _render(args)
+        from kit import sec, sources
+
+        if args.action == "build":
             print(sources.build(args.sources, args.out, log=log))
         elif args.action == "check":
             return _check()
@@ -58,19 +54,41 @@ def main(argv: list[str] | None = None) -> int:
                               data_dir=args.out, log=log))
     except (RequestError, DataError) as err:
         parser.exit(2, f"kit: error: {err}\n")
-    except sec.FetchError as err:
-        parser.exit(1, f"kit: error: {err}\n")
-    except render.RenderError as err:
+    except (FetchError, RenderError, KernelError) as err:
         parser.exit(1, f"kit: error: {err}\n")
     return 0
 
 
-def _batch(args) -> int:
+def _render(args) -> int:
+    """Start the kernels first, so they boot while the rest of the kit loads."""
+    from kit.kernels import WarmKernel, default_jobs, skip_slow_imports
+
+    skip_slow_imports()
+    single = len(args.tickers) == 1
+    kernels = [WarmKernel() for _ in range(default_jobs(args.jobs, args.tickers or None))]
+    try:
+        from kit import html, render
+
+        html.prepare()
+        if single:
+            print(render.render_briefing(args.tickers[0], args.as_of, args.out,
+                                         not args.no_progress, args.notebook, kernels[0]))
+            return 0
+        return _batch(args, kernels)
+    finally:
+        for kernel in kernels:
+            kernel.shutdown()
+
+
+def _batch(args, kernels) -> int:
     """Render several briefings; print each result and the index; exit 1 if any failed."""
-    result = render.render_all(args.tickers or None, args.as_of, args.out, jobs=args.jobs,
-                               progress=not args.no_progress, notebook=args.notebook)
+    from kit import render
+
+    result = render.render_all(args.tickers or None, args.as_of, args.out,
+                               progress=not args.no_progress, notebook=args.notebook,
+                               kernels=kernels)
     for ticker, path in sorted(result.rendered.items()):
-        print(f"{ticker}: {path}")
+        print(f"{ticker}: {path} ({result.seconds[ticker]:.1f} s)")
     for ticker, error in sorted(result.failed.items()):
         print(f"{ticker}: FAILED: {error}", file=sys.stderr)
     print(result.index)
@@ -83,7 +101,7 @@ def _batch(args) -> int:
 
 def _check() -> int:
     """Print the data-quality findings of every company, grouped by kind."""
-    from kit import data
+    from kit import data, metrics
 
     total = 0
     for ticker in data.load_companies()["ticker"]:

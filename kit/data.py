@@ -19,6 +19,11 @@ def data_dir() -> Path:
     return Path(os.environ.get("KIT_DATA_DIR") or REPO / "data")
 
 
+def cache_dir() -> Path:
+    """Where the kit keeps what it can rebuild: $KIT_CACHE_DIR, else ~/.cache/kit."""
+    return Path(os.environ.get("KIT_CACHE_DIR") or Path.home() / ".cache" / "kit")
+
+
 def load_table(name: str, directory: Path | str | None = None) -> pd.DataFrame:
     """Read one table and enforce its schema; raise DataError naming file, line and column."""
     path = Path(directory or data_dir()) / TABLES[name].filename
@@ -58,6 +63,12 @@ load_capex_guidance = _loader("capex_guidance")
 load_earnings_releases = _loader("earnings_releases")
 load_prices = _loader("prices")
 load_statements = _loader("statements")
+
+
+def load_all(directory: Path | str | None = None) -> None:
+    """Read and validate every table into the cache (a warm kernel does this ahead)."""
+    for name in TABLES:
+        _cached(name, str(directory or data_dir()))
 
 
 def fingerprint(directory: Path | str | None = None) -> str:

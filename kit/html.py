@@ -9,12 +9,16 @@ network.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from functools import cache
 from html import escape
 
 import mistune
 import nbformat
 import vl_convert
+
+from kit import data
 
 VEGALITE_MIMES = ("application/vnd.vegalite.v6+json", "application/vnd.vegalite.v5+json")
 CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
@@ -60,10 +64,40 @@ PRINT = """window.addEventListener("beforeprint", function () {
 });"""
 
 
+_BUNDLE_LOCK = threading.Lock()
+
+
 @cache
+def _bundle() -> str:
+    path = data.cache_dir() / f"vega-bundle-{vl_convert.__version__}.js"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    text = vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    try:  # a cache that cannot be written only costs the next run the build again
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return text
+
+
 def vega_bundle() -> str:
-    """Vega, Vega-Lite and Vega-Embed as one script, defining window.vegaEmbed."""
-    return vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    """Vega, Vega-Lite and Vega-Embed as one script, defining window.vegaEmbed. Building it
+    takes over a second, so it is built once per vl-convert version and kept in the kit's
+    cache (kit.data.cache_dir)."""
+    with _BUNDLE_LOCK:
+        return _bundle()
+
+
+def prepare() -> threading.Thread:
+    """Build the Vega bundle in the background, while kernels do their work."""
+    thread = threading.Thread(target=vega_bundle, daemon=True)
+    thread.start()
+    return thread
 
 
 def document(title: str, body: str, scripts: str = "") -> str:

@@ -8,11 +8,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kit import data
+from kit.errors import RequestError
 from kit.sources import BENCHMARK, LEVEL_KINDS, ROUNDING_USD, SOURCE_PRIORITY
-
-
-class RequestError(ValueError):
-    """A briefing was asked for a company or date the data does not cover."""
 
 
 @dataclass

@@ -1,52 +1,68 @@
-"""Render a briefing: run the notebook with papermill, export one offline HTML file."""
+"""Render briefings: papermill executes the notebook on a warm kernel, the kit exports one
+offline HTML file per briefing in this process, several briefings run in parallel."""
 
 from __future__ import annotations
 
+import copy
 import os
+import queue
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import papermill
 from tqdm.auto import tqdm
 
 from kit import data, metrics, sections
+from kit.errors import RenderError
 from kit.html import document, notebook_to_html
+from kit.kernels import WarmKernel, default_jobs
 from kit.metrics import RequestError, check_request
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "notebooks" / "briefing.ipynb"
 
 
-class RenderError(RuntimeError):
-    """A notebook cell failed; the message names the cell and keeps the executed notebook."""
-
-
 def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
-                    progress: bool = True, notebook: Path | str | None = None) -> Path:
+                    progress: bool = True, notebook: Path | str | None = None,
+                    kernel: WarmKernel | None = None) -> Path:
     """Execute the briefing notebook for (ticker, as_of) and write `<TICKER>-<as_of>.html`.
 
     Returns the path of the HTML file. The executed notebook is kept beside it. Nothing is
     written for a bad request; on a failing cell no HTML is written and the executed
     notebook is kept as `<TICKER>-<as_of>.failed.ipynb`. `notebook` replaces the shipped
-    briefing notebook (it needs a `parameters` cell with `ticker` and `as_of`).
+    briefing notebook (it needs a `parameters` cell with `ticker` and `as_of`). `kernel`
+    lends a warm kernel (kit.kernels); by default one is started here, first, so that it
+    warms up while the request is checked.
     """
-    ticker, as_of = check_request(ticker, as_of)
-    notebook = _check_notebook(notebook)
-    out = Path(out_dir)
+    own = kernel is None
+    kernel = kernel or WarmKernel()
+    try:
+        ticker, as_of = check_request(ticker, as_of)
+        source = nbformat.read(_check_notebook(notebook), as_version=4)
+        return _render(kernel, source, Path(notebook or NOTEBOOK).name, ticker, as_of,
+                       Path(out_dir), progress)
+    finally:
+        if own:
+            kernel.shutdown()
+
+
+def _render(kernel: WarmKernel, source, name: str, ticker: str, as_of, out: Path,
+            progress: bool) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{ticker}-{as_of:%Y-%m-%d}"
     tmp_nb = _temp_path(out, ".ipynb")
     try:
-        nb = papermill.execute_notebook(
-            str(notebook), str(tmp_nb), cwd=str(REPO), progress_bar=progress,
-            parameters={"ticker": ticker, "as_of": f"{as_of:%Y-%m-%d}"})
+        nb = kernel.run(copy.deepcopy(source), tmp_nb, progress,
+                        {"ticker": ticker, "as_of": f"{as_of:%Y-%m-%d}"})
     except papermill.PapermillExecutionError as err:
         failed = out / f"{stem}.failed.ipynb"
         os.replace(tmp_nb, failed)
         first = (err.source or "").strip().splitlines()[:1]
-        raise RenderError(f"{notebook.name}: cell [{err.exec_count}] ({first[0] if first else ''}) "
+        raise RenderError(f"{name}: cell [{err.exec_count}] ({first[0] if first else ''}) "
                           f"failed with {err.ename}: {err.evalue}. The executed notebook is "
                           f"kept at {failed}") from None
     except BaseException:
@@ -88,59 +104,81 @@ def write_atomic(path: Path, text: str) -> None:
 
 @dataclass
 class BatchResult:
-    """What `render_all` made: briefings by ticker, failures by ticker, the index page."""
+    """What `render_all` made: briefings by ticker, failures by ticker, the index page, and
+    how long each briefing took on its kernel."""
     index: Path
     rendered: dict[str, Path] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str = "reports",
                jobs: int | None = None, progress: bool = True,
-               notebook: Path | str | None = None) -> BatchResult:
-    """Render several briefings (default: every company) in parallel, one process per core
-    by default, with one progress bar, then write `index.html` linking them.
+               notebook: Path | str | None = None,
+               kernels: list[WarmKernel] | None = None) -> BatchResult:
+    """Render several briefings (default: every company) with one progress bar, then write
+    `index.html` linking them.
 
-    Every request is checked first (a bad ticker or date stops the batch before anything is
-    written). A failing briefing does not stop the others: it is listed in the result, on the
-    index page and with its failing cell's error.
+    `jobs` warm kernels (default: one per CPU core) start at once and each serves several
+    briefings in turn; the HTML is exported here, in this process. Every request is checked
+    first (a bad ticker, date or notebook stops the batch before anything is written). A
+    failing briefing does not stop the others: it is listed in the result, on the index page
+    and with its failing cell's error. `kernels` lends already started kernels (the caller
+    shuts them down).
     """
-    tickers = tickers or list(data.load_companies()["ticker"])
-    requests = [check_request(t, as_of) for t in tickers]
-    notebook = _check_notebook(notebook)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    result = BatchResult(index=out / "index.html")
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(requests)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_render_one, t, f"{d:%Y-%m-%d}", str(out), notebook): t
-                   for t, d in requests}
-        bar = tqdm(total=len(futures), desc="briefings", unit="briefing", disable=not progress)
-        for future in as_completed(futures):
-            ticker, path, error = future.result()
-            if error:
-                result.failed[ticker] = error
-            else:
-                result.rendered[ticker] = Path(path)
-            bar.set_postfix_str(ticker)
-            bar.update()
-        bar.close()
-    entries = []
-    for ticker, day in requests:
-        if ticker in result.failed:
-            entries.append(dict(ticker=ticker, error=result.failed[ticker]))
-        else:
-            entries.append({**metrics.summary(ticker, day),
-                            "file": result.rendered[ticker].name})
+    wanted = tickers or None
+    own = kernels is None
+    if own:
+        kernels = [WarmKernel() for _ in range(default_jobs(jobs, wanted))]
+    try:
+        names = wanted or list(data.load_companies()["ticker"])
+        requests = [check_request(t, as_of) for t in names]
+        path = _check_notebook(notebook)
+        source = nbformat.read(path, as_version=4)
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        result = BatchResult(index=out / "index.html")
+        todo: queue.Queue = queue.Queue()
+        for request in requests:
+            todo.put(request)
+        done: queue.Queue = queue.Queue()
+
+        def serve(kernel: WarmKernel) -> None:
+            while True:
+                try:
+                    ticker, day = todo.get_nowait()
+                except queue.Empty:
+                    return
+                start = time.perf_counter()
+                try:
+                    done.put((ticker, _render(kernel, source, path.name, ticker, day, out,
+                                              False), None, time.perf_counter() - start))
+                except Exception as err:  # reported with the others; the batch goes on
+                    done.put((ticker, None, str(err) if isinstance(err, RenderError)
+                              else f"{type(err).__name__}: {err}", 0.0))
+
+        workers = [threading.Thread(target=serve, args=(k,), daemon=True) for k in kernels]
+        for worker in workers:
+            worker.start()
+        summaries = {t: metrics.summary(t, d) for t, d in requests}  # while kernels work
+        with tqdm(total=len(requests), desc="briefings", unit="briefing",
+                  disable=not progress) as bar:
+            for _ in requests:
+                ticker, made, error, seconds = done.get()
+                if error:
+                    result.failed[ticker] = error
+                else:
+                    result.rendered[ticker], result.seconds[ticker] = made, seconds
+                bar.set_postfix_str(ticker)
+                bar.update()
+        for worker in workers:
+            worker.join()
+    finally:
+        for kernel in kernels if own else []:
+            kernel.shutdown()
+    entries = [dict(ticker=t, error=result.failed[t]) if t in result.failed
+               else {**summaries[t], "file": result.rendered[t].name} for t, _ in requests]
     title = "AI-infrastructure briefings"
     write_atomic(result.index, document(title, sections.index_html(entries, title)))
     return result
 
-
-def _render_one(ticker: str, as_of: str, out_dir: str,
-                notebook) -> tuple[str, str | None, str | None]:
-    """One briefing in a worker process: (ticker, path, None) or (ticker, None, error)."""
-    try:
-        return ticker, str(render_briefing(ticker, as_of, out_dir, False, notebook)), None
-    except Exception as err:  # reported with the others; the batch goes on
-        return ticker, None, f"{type(err).__name__}: {err}" if not isinstance(
-            err, RenderError) else str(err)

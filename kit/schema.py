@@ -10,11 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from kit.errors import DataError
+
 DTYPES = ("string", "date", "float", "int")
-
-
-class DataError(ValueError):
-    """A data file does not match its schema. The message names the file, row and column."""
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kit import sources
+from kit import data, sources
+from kit.errors import FetchError
 from kit.schema import DataError
 
 BASE_URL = "https://data.sec.gov"
 MAX_AGE_HOURS = 24.0
 RETRY_STATUS = {429, 500, 502, 503, 504}
-
-
-class FetchError(RuntimeError):
-    """A download failed for good: names the URL and what happened."""
 
 
 def user_agent(value: str | None = None) -> str:
@@ -38,8 +35,8 @@ def user_agent(value: str | None = None) -> str:
 
 
 def cache_dir() -> Path:
-    """$KIT_CACHE_DIR, else ~/.cache/kit/sec."""
-    return Path(os.environ.get("KIT_CACHE_DIR") or Path.home() / ".cache" / "kit" / "sec")
+    """The `sec` folder of the kit's cache ($KIT_CACHE_DIR, else ~/.cache/kit)."""
+    return data.cache_dir() / "sec"
 
 
 class Client:

@@ -93,3 +93,39 @@ def test_a_failing_cell_keeps_the_notebook_and_writes_no_html(tmp_path, monkeypa
     with pytest.raises(render.RenderError, match="cell .* failed with ValueError: boom"):
         render.render_briefing("META", "2024-04-25", out, progress=False)
     assert [p.name for p in out.iterdir()] == ["META-2024-04-25.failed.ipynb"]
+
+
+def test_a_reused_kernel_renders_the_same_briefing_as_a_fresh_one(tmp_path):
+    from kit.kernels import WarmKernel
+    kernel = WarmKernel()
+    try:
+        render.render_briefing("META", "2024-04-25", tmp_path / "a", False, kernel=kernel)
+        reused = render.render_briefing("MSFT", "2025-02-01", tmp_path / "a", False,
+                                        kernel=kernel)
+    finally:
+        kernel.shutdown()
+    fresh = render.render_briefing("MSFT", "2025-02-01", tmp_path / "b", False)
+    assert reused.read_bytes() == fresh.read_bytes()
+    a = nbformat.read(reused.with_suffix(".ipynb"), as_version=4)
+    b = nbformat.read(fresh.with_suffix(".ipynb"), as_version=4)
+    assert [c.get("execution_count") for c in a.cells] == [c.get("execution_count")
+                                                            for c in b.cells]
+
+
+def test_a_reused_kernel_starts_each_notebook_with_an_empty_namespace(tmp_path):
+    from kit.kernels import WarmKernel
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("ticker = 'X'\nas_of = None",
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("assert 'left_over' not in globals()\nleft_over = 1")]
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(nb, path)
+    kernel = WarmKernel()
+    try:
+        for ticker in ("META", "MSFT", "NVDA"):
+            render.render_briefing(ticker, None, tmp_path / "out", False, path, kernel)
+    finally:
+        kernel.shutdown()
+    assert len(list((tmp_path / "out").glob("*.html"))) == 3

@@ -1,0 +1,22 @@
+"""The kit's errors, in one light module: the command line catches them without importing
+pandas, altair or papermill first."""
+
+
+class DataError(ValueError):
+    """A data file does not match its schema. The message names the file, row and column."""
+
+
+class RequestError(ValueError):
+    """A briefing was asked for a company, date or notebook the kit cannot use."""
+
+
+class RenderError(RuntimeError):
+    """A notebook cell failed; the message names the cell and keeps the executed notebook."""
+
+
+class KernelError(RuntimeError):
+    """A kernel could not be started or prepared."""
+
+
+class FetchError(RuntimeError):
+    """A download failed for good: names the URL and what happened."""
