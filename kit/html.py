@@ -9,10 +9,12 @@ network.
 from __future__ import annotations
 
 import json
-import os
+import subprocess
+import sys
 import threading
 from functools import cache
 from html import escape
+from pathlib import Path
 
 import mistune
 import nbformat
@@ -65,39 +67,53 @@ PRINT = """window.addEventListener("beforeprint", function () {
 
 
 _BUNDLE_LOCK = threading.Lock()
+_builder: subprocess.Popen | None = None
+# Build the bundle into a file, in a bare interpreter (only vl_convert imported).
+_BUILD = """import os, sys, vl_convert
+text = vl_convert.javascript_bundle().replace("</script", "<\\\\/script")
+tmp = sys.argv[1] + f".{os.getpid()}"
+with open(tmp, "w", encoding="utf-8") as f:
+    f.write(text)
+os.replace(tmp, sys.argv[1])
+"""
 
 
-@cache
-def _bundle() -> str:
-    path = data.cache_dir() / f"vega-bundle-{vl_convert.__version__}.js"
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        pass
-    text = vl_convert.javascript_bundle().replace("</script", "<\\/script")
-    try:  # a cache that cannot be written only costs the next run the build again
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    return text
+def _bundle_path() -> Path:
+    return data.cache_dir() / f"vega-bundle-{vl_convert.__version__}.js"
 
 
 def vega_bundle() -> str:
     """Vega, Vega-Lite and Vega-Embed as one script, defining window.vegaEmbed. Building it
     takes over a second, so it is built once per vl-convert version and kept in the kit's
-    cache (kit.data.cache_dir)."""
+    cache (kit.data.cache_dir); if the cache cannot be written it is built here."""
     with _BUNDLE_LOCK:
         return _bundle()
 
 
-def prepare() -> threading.Thread:
-    """Build the Vega bundle in the background, while kernels do their work."""
-    thread = threading.Thread(target=vega_bundle, daemon=True)
-    thread.start()
-    return thread
+@cache
+def _bundle() -> str:
+    path = _bundle_path()
+    if not path.is_file():
+        prepare()
+        _builder.wait()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return vl_convert.javascript_bundle().replace("</script", "<\\/script")
+
+
+def prepare() -> None:
+    """Start building the Vega bundle now, in another process, if it is not cached: it
+    takes over a second of CPU that can overlap with the kernels' start."""
+    global _builder
+    path = _bundle_path()
+    if _builder is None and not path.is_file():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass
+        _builder = subprocess.Popen([sys.executable, "-c", _BUILD, str(path)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def document(title: str, body: str, scripts: str = "") -> str:

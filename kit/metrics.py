@@ -107,8 +107,11 @@ def quarterly(ticker: str, as_of: pd.Timestamp, capex_metric: str) -> pd.DataFra
     index = out["fiscal_year"] * 4 + out["fiscal_quarter"]
     by_index = pd.Series(capex.to_numpy(), index=index.to_numpy())
     out["capex_yoy_pct"] = (capex.to_numpy() / by_index.reindex(index - 4).to_numpy() - 1) * 100
-    out["capex_ttm_usd"] = [by_index.reindex(range(i - 3, i + 1)).sum(min_count=4)
-                            for i in index]
+    if len(index):  # a window with a missing quarter has fewer than 4 values: NaN
+        every = by_index.reindex(range(index.min(), index.max() + 1))
+        out["capex_ttm_usd"] = every.rolling(4, min_periods=4).sum().reindex(index).to_numpy()
+    else:
+        out["capex_ttm_usd"] = float("nan")
     revenue = out.get("revenue_usd", pd.Series(float("nan"), index=out.index))
     out["capex_to_revenue_pct"] = capex / revenue * 100
     return out.reset_index()

@@ -41,3 +41,17 @@ def test_spec_text_cannot_close_its_script_tag():
 
 def test_title_is_escaped():
     assert "<title>&lt;b&gt;</title>" in html.notebook_to_html(_notebook(), "<b>")
+
+
+def test_the_vega_bundle_is_built_once_into_the_cache(tmp_path, monkeypatch):
+    from kit import html
+    monkeypatch.setenv("KIT_CACHE_DIR", str(tmp_path))
+    html._bundle.cache_clear()
+    monkeypatch.setattr(html, "_builder", None)
+    try:
+        text = html.vega_bundle()
+        cached = list(tmp_path.glob("vega-bundle-*.js"))
+        assert len(cached) == 1 and cached[0].read_text(encoding="utf-8") == text
+        assert "vegaEmbed" in text and "</script" not in text
+    finally:
+        html._bundle.cache_clear()
