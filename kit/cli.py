@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from kit.errors import DataError, FetchError, KernelError, RenderError, RequestError
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--out", help="data folder to replace (as for build)")
     args = parser.parse_args(argv)
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    # `kill` unwinds like Ctrl-C: temporary files are removed, kernels shut down.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         if args.command == "render":
             if args.all == bool(args.tickers):

@@ -3,7 +3,9 @@ trailing sums, intensity, guidance moves, stock reactions, data-quality findings
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
@@ -52,22 +54,42 @@ def check_request(ticker: str, as_of=None) -> tuple[str, pd.Timestamp]:
     first, last = data_range(clean)
     if as_of is None or str(as_of).strip() == "":
         return clean, last
-    try:
-        when = pd.Timestamp(str(as_of).strip())
-    except ValueError:
-        raise RequestError(f"as_of {as_of!r} is not a date; use YYYY-MM-DD, "
-                           f"between {first:%Y-%m-%d} and {last:%Y-%m-%d}") from None
+    valid = f"use a date between {first:%Y-%m-%d} and {last:%Y-%m-%d} (YYYY-MM-DD)"
+    when = _date_or_none(as_of)
+    if when is None:
+        raise RequestError(f"as_of {as_of!r} is not a date; {valid}")
     if when < first:
         raise RequestError(f"as_of {when:%Y-%m-%d} is before the first {clean} data "
-                           f"({first:%Y-%m-%d}); use a date between {first:%Y-%m-%d} and "
-                           f"{last:%Y-%m-%d}")
-    return clean, when.normalize()
+                           f"({first:%Y-%m-%d}); {valid}")
+    if when > pd.Timestamp.today().normalize():
+        raise RequestError(f"as_of {when:%Y-%m-%d} is in the future; {valid}, or leave it "
+                           "out for the latest data")
+    return clean, when
+
+
+def _date_or_none(value) -> pd.Timestamp | None:
+    """A calendar date from a date object or a YYYY-MM-DD string; None for anything else."""
+    if isinstance(value, (date, pd.Timestamp)):
+        return pd.Timestamp(value).normalize()
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return pd.Timestamp(date.fromisoformat(text))
+    except ValueError:
+        return None
 
 
 def current_financials(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
     """One row per metric x quarter: the value that was public on `as_of`."""
     fin = data.load_financials()
-    fin = fin[(fin["ticker"] == ticker) & (fin["published_date"] <= as_of)].copy()
+    return as_of_rows(fin[fin["ticker"] == ticker], as_of)
+
+
+def as_of_rows(fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The rows public on `as_of`: for each metric and quarter, the latest published by then;
+    on the same day, the source listed first in SOURCE_PRIORITY."""
+    fin = fin[fin["published_date"] <= as_of].copy()
     fin["_rank"] = fin["source_id"].map(SOURCE_PRIORITY.index)
     fin = fin.sort_values(["published_date", "_rank"], ascending=[True, False])
     return (fin.groupby(["metric", "period_end_date"]).tail(1)

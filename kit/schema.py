@@ -270,7 +270,34 @@ def validate(df: pd.DataFrame, table: str, path: str) -> pd.DataFrame:
             f"{path}, lines {lines[0]} and {lines[1]}: duplicate key "
             f"({', '.join(spec.key)}); each key may appear once"
         )
+    for column, rule, bad in ROW_CHECKS.get(table, ()):
+        wrong = bad(result).fillna(False).to_numpy()
+        if wrong.any():
+            i = int(wrong.nonzero()[0][0])
+            value = df[column].iloc[i]  # as written in the file
+            raise DataError(f"{path}, line {i + 2}, column {column}: {value!r} breaks the "
+                            f"rule: {rule}")
     return result.reset_index(drop=True)
+
+
+CAPEX_METRICS = ("purchases_of_property_and_equipment", "finance_lease_principal_payments",
+                 "capex_incl_finance_leases", "ocf_minus_free_cash_flow")
+# Rules a row must keep beyond its types: (column named in the error, rule, bad rows).
+ROW_CHECKS = {
+    "financials": (
+        ("value_usd", "capex is a cash outflow stored as a positive number",
+         lambda df: df["metric"].isin(CAPEX_METRICS) & (df["value_usd"] < 0)),
+        ("period_end_date", "a period ends on or after the day it starts",
+         lambda df: df["period_end_date"] < df["period_start_date"]),
+    ),
+    "capex_guidance": (
+        ("high_usd", "the high end of an outlook is not below its low end",
+         lambda df: df["high_usd"] < df["low_usd"]),
+    ),
+    "prices": (
+        ("adj_close_usd", "a price is positive", lambda df: ~(df["adj_close_usd"] > 0)),
+    ),
+}
 
 
 def _convert(raw: pd.Series, col: Column, path: str) -> pd.Series:

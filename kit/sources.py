@@ -220,6 +220,15 @@ def _day(text: str) -> date:
     return date.fromisoformat(text)
 
 
+def _json(path: Path):
+    """A JSON source file; a broken one is named with the line and column of the fault."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}, line {err.lineno}, column {err.colno}: not valid JSON "
+                        f"({err.msg}); restore the file from its source") from None
+
+
 def _deadline(end: date, form: str) -> tuple[date, str]:
     return end + timedelta(days=FILING_DAYS[form]), (
         f"release date not in the sources: the latest day the period's {form} was due "
@@ -279,7 +288,7 @@ def _releases(src: Path, company: dict, dates: pd.DataFrame,
     links = src / "press_releases" / _PRESS_FOLDERS.get(ticker, "-") / "quarterly-links.json"
     rows = []
     if links.is_file():
-        for link in json.loads(links.read_text()):
+        for link in _json(links):
             released = _day(link["date"])
             near = [d for d in known if abs((d - released).days) <= 20]
             if released in near:
@@ -391,8 +400,8 @@ def _press_rows(src: Path, ticker: str, fye: str, release_on: dict,
     if ticker not in _PRESS_FOLDERS:
         return []
     folder = src / "press_releases" / _PRESS_FOLDERS[ticker]
-    cash = json.loads((folder / "cash-flows.json").read_text())
-    income = json.loads((folder / "financials.json").read_text())
+    cash = _json(folder / "cash-flows.json")
+    income = _json(folder / "financials.json")
     wanted = [(m, cash, "cash-flows.json", k, -1)
               for m, k in _PRESS_CAPEX_KEYS.get(folder.name, {}).items()]
     wanted.append(("revenue", income, "financials.json", "revenue", 1))
@@ -506,7 +515,7 @@ def _recent_rows(src: Path, ticker: str, fye: str, release_on: dict,
     if not path.exists():
         return []
     rows = []
-    for q in json.loads(path.read_text())["quarterly"]:
+    for q in _json(path)["quarterly"]:
         end = _day(q["period_end"])
         try:
             fy, fq = periods.fiscal_period(end, fye)
@@ -680,8 +689,23 @@ def _current_row(rows: list[dict], day: date) -> dict | None:
 def _prices(src: Path, ticker: str) -> pd.DataFrame:
     path = src / "prices" / f"{ticker}.csv"
     raw = _read_csv(path)
-    return pd.DataFrame({"ticker": ticker, "price_date": raw["Date"].map(_day),
-                         "adj_close_usd": raw["Adj Close"].map(float),
+    for column in ("Date", "Adj Close"):
+        if column not in raw:
+            raise DataError(f"{path}: missing column {column}; a prices file needs Date, "
+                            "Adj Close")
+    days, closes = [], []
+    for line, (day, close) in enumerate(zip(raw["Date"], raw["Adj Close"]), start=2):
+        try:
+            days.append(_day(day))
+        except ValueError:
+            raise DataError(f"{path}, line {line}, column Date: {day!r} is not a date "
+                            "(YYYY-MM-DD)") from None
+        try:
+            closes.append(float(close))
+        except ValueError:
+            raise DataError(f"{path}, line {line}, column Adj Close: {close!r} is not a "
+                            "number") from None
+    return pd.DataFrame({"ticker": ticker, "price_date": days, "adj_close_usd": closes,
                          "source_id": "prices"})
 
 
@@ -696,7 +720,7 @@ _GUIDANCE_FIELDS = ["guidance_low_usd_bn", "guidance_high_usd_bn", "guidance_usd
 
 def _statements(src: Path, tickers: list[str], corrections: pd.DataFrame,
                 log) -> pd.DataFrame:
-    doc = json.loads((src / "statements.json").read_text())
+    doc = _json(src / "statements.json")
     items = [dict(item, source_url=item.get("url"), source_id="statements",
                   note="; ".join(x for x in (item.get("note"), item.get("check")) if x))
              for item in doc["items"]]

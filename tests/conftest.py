@@ -33,3 +33,17 @@ def all_briefings(tmp_path_factory) -> Path:
                           "--no-progress"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
     return out
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The robustness section: how many bad-input, fault and hostile-text cases ran, and how
+    many were handled as specified (passed)."""
+    tried = handled = 0
+    for outcome in ("passed", "failed", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "robustness" in report.keywords and (report.when == "call" or outcome == "error"):
+                tried += 1
+                handled += outcome == "passed"
+    if tried:
+        terminalreporter.write_sep("=", f"robustness: {tried} cases tried, {handled} handled "
+                                        "as specified")

@@ -69,6 +69,7 @@ def _notebook_failing_for(tmp_path, ticker):
     return path
 
 
+@pytest.mark.robustness
 def test_one_failing_briefing_does_not_stop_the_others(tmp_path):
     notebook = _notebook_failing_for(tmp_path, "TSLA")
     out = tmp_path / "out"
@@ -88,6 +89,7 @@ def test_one_failing_briefing_does_not_stop_the_others(tmp_path):
     assert 'href="META-' in index and 'href="NVDA-' in index
 
 
+@pytest.mark.robustness
 def test_a_bad_ticker_or_notebook_stops_a_batch_before_anything_is_written(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(RequestError, match="unknown ticker 'NOPE'"):

@@ -63,6 +63,7 @@ def _cli(*args, cwd):
                           capture_output=True, text=True)
 
 
+@pytest.mark.robustness
 def test_cli_unknown_ticker_exits_2_and_writes_nothing(tmp_path):
     res = _cli("render", "NOPE", "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert res.returncode == 2
@@ -71,6 +72,7 @@ def test_cli_unknown_ticker_exits_2_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.robustness
 def test_cli_as_of_before_the_data_exits_2_and_writes_nothing(tmp_path):
     res = _cli("render", "META", "--as-of", "2010-01-01", "--out", str(tmp_path / "o"),
                cwd=tmp_path)
@@ -79,6 +81,7 @@ def test_cli_as_of_before_the_data_exits_2_and_writes_nothing(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.robustness
 def test_a_failing_cell_keeps_the_notebook_and_writes_no_html(tmp_path, monkeypatch):
     broken = tmp_path / "broken.ipynb"
     nb = nbformat.v4.new_notebook()

@@ -4,6 +4,8 @@
 import http.server
 import json
 import re
+import socket
+import struct
 import threading
 import time
 from datetime import date
@@ -37,7 +39,7 @@ def server(snow_doc):
             fault = state["faults"].pop(0) if state["faults"] else state["forever"]
             if fault == "hang":  # answer only after the client has given up
                 time.sleep(1.5)
-                fault = None
+                fault = state["forever"] if state["forever"] != "hang" else None
             if self.path != f"/api/xbrl/companyfacts/CIK{SNOW_CIK}.json":
                 fault = 404
             if isinstance(fault, int):
@@ -51,6 +53,13 @@ def server(snow_doc):
             length = len(body) + (1000 if fault == "truncated" else 0)
             self.send_header("Content-Length", str(length))
             self.end_headers()
+            if fault == "reset":  # half the body, then a TCP reset instead of the rest
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.connection.close()
+                return
             self.wfile.write(body[: len(body) // 2] if fault == "truncated" else body)
 
         def log_message(self, *args):
@@ -133,6 +142,7 @@ def test_an_expired_cache_is_fetched_again(server, tmp_path, sources_dir):
     assert len(server["seen"]) == 2
 
 
+@pytest.mark.robustness
 def test_a_timeout_is_retried(server, tmp_path, sources_dir):
     server["faults"] = ["hang"]
     out, _ = _refresh(server, tmp_path, sources_dir, timeout=0.3)
@@ -140,6 +150,7 @@ def test_a_timeout_is_retried(server, tmp_path, sources_dir):
     assert (out / "financials.csv").is_file()
 
 
+@pytest.mark.robustness
 def test_429_then_success_retries(server, tmp_path, sources_dir):
     server["faults"] = [429]
     out, _ = _refresh(server, tmp_path, sources_dir)
@@ -147,19 +158,21 @@ def test_429_then_success_retries(server, tmp_path, sources_dir):
     assert (out / "financials.csv").is_file()
 
 
-@pytest.mark.parametrize("fault", [500, "truncated", "invalid"])
+@pytest.mark.robustness
+@pytest.mark.parametrize("fault", [500, 503, "truncated", "reset", "invalid", "hang"])
 def test_a_lasting_fault_fails_cleanly_and_keeps_the_data(server, tmp_path, sources_dir,
                                                           fault):
     data = _existing_data(tmp_path)
     server["forever"] = fault
     with pytest.raises(sec.FetchError, match=r"SNOW: .*after 3 attempts") as err:
-        _refresh(server, tmp_path, sources_dir)
+        _refresh(server, tmp_path, sources_dir, timeout=0.3)
     assert "data/ left unchanged" in str(err.value)
     assert len(server["seen"]) == 3
     assert (data / "financials.csv").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no cache of a bad body
 
 
+@pytest.mark.robustness
 def test_a_missing_user_agent_is_refused_before_any_request(monkeypatch):
     monkeypatch.delenv("KIT_SEC_USER_AGENT", raising=False)
     with pytest.raises(DataError, match="KIT_SEC_USER_AGENT"):
@@ -216,6 +229,7 @@ def _cli(*args, env):
                           capture_output=True, text=True, env={**os.environ, **env})
 
 
+@pytest.mark.robustness
 def test_cli_refresh_without_a_user_agent_exits_2(tmp_path, monkeypatch):
     res = _cli("META", "--out", str(tmp_path / "data"), env={"KIT_SEC_USER_AGENT": ""})
     assert res.returncode == 2
@@ -223,6 +237,7 @@ def test_cli_refresh_without_a_user_agent_exits_2(tmp_path, monkeypatch):
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.robustness
 def test_cli_refresh_failure_exits_1_and_names_what_failed(server, tmp_path):
     data = _existing_data(tmp_path)
     res = _cli("meta", "--out", str(data), env={"KIT_SEC_USER_AGENT": AGENT,

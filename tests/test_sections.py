@@ -1,3 +1,4 @@
+import pytest
 from bs4 import BeautifulSoup
 
 from kit import metrics, sections
@@ -40,6 +41,7 @@ def test_usd_bn_rounds_half_up_and_says_missing():
     assert "not in the sources" in sections.usd_bn(float("nan"))
 
 
+@pytest.mark.robustness
 def test_index_escapes_text_from_data_and_links_only_local_files():
     import pandas as pd
 

@@ -67,6 +67,7 @@ def test_a_quote_not_in_the_seed_article_is_rejected(sources_dir, tmp_path, monk
         sources.build_tables(sources_dir, log=lambda m: None)
 
 
+@pytest.mark.robustness
 def test_a_failed_build_leaves_existing_data_untouched(tmp_path):
     out = tmp_path / "data"
     out.mkdir()
