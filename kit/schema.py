@@ -369,5 +369,8 @@ def data_dictionary(as_of: str) -> str:
         for c in t.columns:
             req = "" if c.required else " (may be empty)"
             lines.append(f"| {c.name} | {c.dtype} | {c.unit} | {c.description}{req} | {c.source} |")
+        rules = [f"{column}: {rule}" for column, rule, _ in ROW_CHECKS.get(t.name, ())]
+        if rules:
+            lines += ["", "Rules checked on every load: " + "; ".join(rules) + "."]
         lines.append("")
     return "\n".join(lines)
