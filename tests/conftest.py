@@ -13,6 +13,20 @@ def sources_dir() -> Path:
     return SOURCES
 
 
+def small_notebook(path: Path, *code: str) -> Path:
+    """A notebook with the briefing's parameters cell (ticker, as_of) and `code` cells."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("ticker = 'X'\nas_of = None",
+                                          metadata={"tags": ["parameters"]}),
+                *(nbformat.v4.new_code_cell(c) for c in code)]
+    nbformat.write(nb, path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def seed_briefing(tmp_path_factory) -> Path:
     """The Meta briefing as of the seed article's release, rendered once per test run."""

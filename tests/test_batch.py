@@ -5,12 +5,12 @@ import re
 import subprocess
 import sys
 
-import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
 from kit import data, render
 from kit.metrics import RequestError
+from tests.conftest import small_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -55,23 +55,10 @@ def test_every_chart_has_tooltips_with_value_period_and_source(all_briefings):
                              "Actual for"}, (path.name, spec.get("title"))
 
 
-def _notebook_failing_for(tmp_path, ticker):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("ticker = 'X'\nas_of = None",
-                                          metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(f"if ticker == {ticker!r}:\n"
-                                          "    raise ValueError('boom for ' + ticker)"),
-                nbformat.v4.new_markdown_cell("A trivial briefing.")]
-    path = tmp_path / "sometimes.ipynb"
-    nbformat.write(nb, path)
-    return path
-
-
 @pytest.mark.robustness
 def test_one_failing_briefing_does_not_stop_the_others(tmp_path):
-    notebook = _notebook_failing_for(tmp_path, "TSLA")
+    notebook = small_notebook(tmp_path / "sometimes.ipynb",
+                              "if ticker == 'TSLA':\n    raise ValueError('boom for ' + ticker)")
     out = tmp_path / "out"
     res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "meta", "TSLA", "NVDA",
                           "--out", str(out), "--notebook", str(notebook), "--no-progress"],

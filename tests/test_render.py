@@ -7,6 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from kit import render
+from tests.conftest import small_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -83,14 +84,7 @@ def test_cli_as_of_before_the_data_exits_2_and_writes_nothing(tmp_path):
 
 @pytest.mark.robustness
 def test_a_failing_cell_keeps_the_notebook_and_writes_no_html(tmp_path, monkeypatch):
-    broken = tmp_path / "broken.ipynb"
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("ticker = 'X'\nas_of = None",
-                                          metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("raise ValueError('boom')")]
-    nbformat.write(nb, broken)
+    broken = small_notebook(tmp_path / "broken.ipynb", "raise ValueError('boom')")
     monkeypatch.setattr(render, "NOTEBOOK", broken)
     out = tmp_path / "out"
     with pytest.raises(render.RenderError, match="cell .* failed with ValueError: boom"):
@@ -117,14 +111,8 @@ def test_a_reused_kernel_renders_the_same_briefing_as_a_fresh_one(tmp_path):
 
 def test_a_reused_kernel_starts_each_notebook_with_an_empty_namespace(tmp_path):
     from kit.kernels import WarmKernel
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("ticker = 'X'\nas_of = None",
-                                          metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("assert 'left_over' not in globals()\nleft_over = 1")]
-    path = tmp_path / "probe.ipynb"
-    nbformat.write(nb, path)
+    path = small_notebook(tmp_path / "probe.ipynb",
+                          "assert 'left_over' not in globals()\nleft_over = 1")
     kernel = WarmKernel()
     try:
         for ticker in ("META", "MSFT", "NVDA"):
