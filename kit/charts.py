@@ -2,14 +2,16 @@
 
 Charts carry only the columns they draw (small specs), and tooltips with value, period and
 source. `use_briefing_renderer()` makes notebook outputs carry the Vega-Lite spec itself, which
-the offline HTML export embeds (see kit.html).
+the offline HTML export embeds (see kit.html), and an SVG for viewing in JupyterLab.
 """
 
 from __future__ import annotations
 
+import os
+
 import altair as alt
 import pandas as pd
-from altair.vegalite.v6.display import html_renderer
+import vl_convert
 
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
 _LEGEND = alt.Legend(orient="top", labelLimit=400)  # full metric names above the plot
@@ -24,10 +26,13 @@ _COMPONENTS = {"capex_incl_finance_leases": ["purchases_of_property_and_equipmen
 
 
 def _renderer(spec: dict, **kwargs) -> dict:
-    """Spec for the HTML export, plus altair's own HTML view for JupyterLab."""
-    bundle = html_renderer(spec, **kwargs)
-    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-    return {**bundle, VEGALITE_MIME: spec}
+    """The Vega-Lite spec, which the HTML export embeds; in an interactive notebook also an
+    SVG drawn by vl-convert, which JupyterLab (it has no Vega-Lite 6 renderer) shows offline.
+    Kernels that `kit render` starts set KIT_EXPORT and skip the drawing."""
+    bundle = {VEGALITE_MIME: spec}
+    if not os.environ.get("KIT_EXPORT"):
+        bundle["image/svg+xml"] = vl_convert.vegalite_to_svg(spec)
+    return bundle
 
 
 alt.renderers.register("kit", _renderer)

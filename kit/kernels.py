@@ -40,7 +40,8 @@ class WarmKernel:
                  kernel_name: str = "python3"):
         self.kernel_name = kernel_name
         self.km = KernelManager(kernel_name=kernel_name)
-        self.km.start_kernel(cwd=str(cwd))
+        # KIT_EXPORT: charts carry only their spec (no SVG preview), the export needs no more.
+        self.km.start_kernel(cwd=str(cwd), env={**os.environ, "KIT_EXPORT": "1"})
         self.used = False
         self._error: BaseException | None = None
         self._ready = threading.Thread(target=self._prepare, args=(warmup,), daemon=True)

@@ -31,10 +31,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def lab(tmp_path):
-    """A JupyterLab server whose root holds a copy of notebooks/explore.ipynb."""
+    """A JupyterLab server whose root holds copies of the two notebooks."""
     root = tmp_path / "root"
     root.mkdir()
-    shutil.copy(REPO / "notebooks" / "explore.ipynb", root)
+    for name in ("explore.ipynb", "briefing.ipynb"):
+        shutil.copy(REPO / "notebooks" / name, root)
     port = _free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
            "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
@@ -92,3 +93,24 @@ def test_explorer_runs_in_jupyterlab_and_follows_a_company_change(lab):
         after = chart.inner_html()
         browser.close()
     assert "NVDA" in after and "ORCL" in after and "AAPL" not in after
+
+
+def test_the_briefing_notebook_shows_its_charts_in_jupyterlab_offline(lab):
+    from playwright.sync_api import sync_playwright
+
+    lab, _ = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.route("**/*", lambda route: route.continue_()
+                   if route.request.url.startswith(lab) else route.abort())
+        page.goto(f"{lab}/lab/tree/briefing.ipynb?token={TOKEN}")
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60000)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        page.wait_for_function(
+            "document.querySelectorAll('.jp-RenderedSVG, .jp-RenderedImage').length >= 6",
+            timeout=90000)
+        drawn = page.locator(".jp-RenderedSVG, .jp-RenderedImage").count()
+        browser.close()
+    assert drawn == 6  # every chart, drawn without Vega from a CDN
