@@ -13,6 +13,8 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
+from kit.schema import SUMS
+
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
 _LEGEND = alt.Legend(orient="top", labelLimit=400)  # full metric names above the plot
 _METRIC_TITLES = {
@@ -20,9 +22,6 @@ _METRIC_TITLES = {
     "finance_lease_principal_payments_usd": "Principal payments on finance leases",
     "ocf_minus_free_cash_flow_usd": "Operating cash flow minus free cash flow",
 }
-# The headline metrics drawn as a stack of their components.
-_COMPONENTS = {"capex_incl_finance_leases": ["purchases_of_property_and_equipment_usd",
-                                             "finance_lease_principal_payments_usd"]}
 
 
 def _renderer(spec: dict, **kwargs) -> dict:
@@ -53,8 +52,8 @@ def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None,
                 capex_metric: str = "capex_incl_finance_leases") -> alt.Chart:
     """Quarterly capex, stacked by component where the company reports both, with the
     current year's guidance range as a quarterly-average band."""
-    parts = [c for c in _COMPONENTS.get(capex_metric, [f"{capex_metric}_usd"])
-             if c in quarters and quarters[c].notna().any()]
+    parts = [f"{m}_usd" for m in SUMS.get(capex_metric, (capex_metric,))]  # stacked parts
+    parts = [c for c in parts if c in quarters and quarters[c].notna().any()]
     if not parts:
         return empty_chart(f"No {capex_metric} figures in the sources.")
     known = quarters["capex_usd"].notna()

@@ -42,8 +42,8 @@ def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
     kernel = kernel or WarmKernel()
     try:
         ticker, as_of = check_request(ticker, as_of)
-        source = nbformat.read(_check_notebook(notebook), as_version=4)
-        return _render(kernel, source, Path(notebook or NOTEBOOK).name, ticker, as_of,
+        path = _check_notebook(notebook)
+        return _render(kernel, nbformat.read(path, as_version=4), path.name, ticker, as_of,
                        Path(out_dir), progress)
     finally:
         if own:
@@ -119,7 +119,7 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
     """Render several briefings (default: every company) with one progress bar, then write
     `index.html` linking them.
 
-    `jobs` warm kernels (default: one per CPU core) start at once and each serves several
+    `jobs` warm kernels (default: kernels.default_jobs) start at once and each serves several
     briefings in turn; the HTML is exported here, in this process. Every request is checked
     first (a bad ticker, date or notebook stops the batch before anything is written). A
     failing briefing does not stop the others: it is listed in the result, on the index page

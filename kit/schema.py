@@ -280,6 +280,9 @@ def validate(df: pd.DataFrame, table: str, path: str) -> pd.DataFrame:
     return result.reset_index(drop=True)
 
 
+# Metrics the kit computes as the sum of others (derivation "sum"), and their parts.
+SUMS = {"capex_incl_finance_leases": ("purchases_of_property_and_equipment",
+                                      "finance_lease_principal_payments")}
 CAPEX_METRICS = ("purchases_of_property_and_equipment", "finance_lease_principal_payments",
                  "capex_incl_finance_leases", "ocf_minus_free_cash_flow")
 # Rules a row must keep beyond its types: (column named in the error, rule, bad rows).

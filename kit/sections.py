@@ -15,6 +15,7 @@ from IPython.display import HTML
 
 from kit import data
 from kit.metrics import Briefing
+from kit.schema import SUMS
 
 MISSING = '<span class="missing">not in the sources</span>'
 METRIC_NAMES = {
@@ -66,9 +67,8 @@ def _figure_source(q: pd.Series, metric: str) -> str:
     if pd.isna(text):
         return MISSING
     cell = _e(text)
-    if str(text).startswith("sum:"):
-        parts = ["purchases_of_property_and_equipment", "finance_lease_principal_payments"]
-        cell += "<br>" + "; ".join(link(q.get(f"{m}_url"), METRIC_NAMES[m]) for m in parts)
+    if metric in SUMS:
+        cell += "<br>" + "; ".join(link(q.get(f"{m}_url"), METRIC_NAMES[m]) for m in SUMS[metric])
     else:
         cell += "<br>" + link(q.get(f"{metric}_url"))
     return cell

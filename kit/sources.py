@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from kit import data, periods
-from kit.schema import TABLES, DataError, data_dictionary, to_csv_frame
+from kit.schema import SUMS, TABLES, DataError, data_dictionary, to_csv_frame
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO.parent / "shared" / "sources"
@@ -645,7 +645,7 @@ def _sums(rows: list[dict]) -> list[dict]:
     At each date on which either input changed, the sum of the then-current inputs is emitted,
     so `as_of` selection over the sums equals the sum of the `as_of` selections.
     """
-    parts = ("purchases_of_property_and_equipment", "finance_lease_principal_payments")
+    (total, parts), = SUMS.items()
     by_end: dict[date, dict[str, list[dict]]] = {}
     for r in rows:
         if r["metric"] in parts:
@@ -662,7 +662,7 @@ def _sums(rows: list[dict]) -> list[dict]:
             last = current
             a, b = current
             out.append(dict(
-                metric="capex_incl_finance_leases", period_start_date=a["period_start_date"],
+                metric=total, period_start_date=a["period_start_date"],
                 period_end_date=end, value_usd=a["value_usd"] + b["value_usd"],
                 derivation="sum",
                 derivation_detail=(f"{a['metric']} {a['value_usd'] / 1e6:,.0f}M "
