@@ -13,7 +13,7 @@ _WHERE = {
                    "peer_chart", "reaction_chart", "use_briefing_renderer"),
     "kit.data": ("load_capex_guidance", "load_companies", "load_earnings_releases",
                  "load_financials", "load_prices", "load_sources", "load_statements"),
-    "kit.metrics": ("Briefing", "RequestError", "load_briefing", "quality"),
+    "kit.metrics": ("Briefing", "RequestError", "load_briefing", "quality", "trust_summary"),
     "kit.render": ("RenderError", "render_all", "render_briefing"),
     "kit.schema": ("DataError",),
     "kit.sections": ("footer_html", "guidance_html", "headline_html", "methodology_html",

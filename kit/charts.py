@@ -13,15 +13,11 @@ import altair as alt
 import pandas as pd
 import vl_convert
 
-from kit.schema import SUMS
+from kit.metrics import METRIC_NAMES, outlook_text
+from kit.schema import COMPARABLE, SUMS
 
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
 _LEGEND = alt.Legend(orient="top", labelLimit=400)  # full metric names above the plot
-_METRIC_TITLES = {
-    "purchases_of_property_and_equipment_usd": "Purchases of property and equipment",
-    "finance_lease_principal_payments_usd": "Principal payments on finance leases",
-    "ocf_minus_free_cash_flow_usd": "Operating cash flow minus free cash flow",
-}
 
 
 def _renderer(spec: dict, **kwargs) -> dict:
@@ -48,10 +44,11 @@ def empty_chart(message: str) -> alt.Chart:
         text="text:N").properties(width="container", height=60)
 
 
-def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None,
-                capex_metric: str = "capex_incl_finance_leases") -> alt.Chart:
-    """Quarterly capex, stacked by component where the company reports both, with the
-    current year's guidance range as a quarterly-average band."""
+def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
+                capex_metric: str = COMPARABLE) -> alt.Chart:
+    """Quarterly capex as the company reports it, stacked by component where it has parts;
+    the comparable measure as a line where it differs; and the current full-year outlook
+    divided by four as a band, only when the outlook is on one of the drawn bases."""
     parts = [f"{m}_usd" for m in SUMS.get(capex_metric, (capex_metric,))]  # stacked parts
     parts = [c for c in parts if c in quarters and quarters[c].notna().any()]
     if not parts:
@@ -60,14 +57,16 @@ def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None,
     if known.any():  # leading quarters without the headline figure would look like zero capex
         quarters = quarters[known.cumsum() > 0]
     order = list(quarters["quarter_label"])
-    long = quarters.melt(id_vars=["period_end_date", "quarter_label"], value_vars=parts,
-                         var_name="component", value_name="usd").dropna(subset=["usd"])
+    # Only quarters with the whole figure: a part alone would look like all of the capex.
+    long = quarters[quarters["capex_usd"].notna()].melt(
+        id_vars=["period_end_date", "quarter_label"], value_vars=parts,
+        var_name="component", value_name="usd").dropna(subset=["usd"])
     sources = quarters.melt(id_vars=["period_end_date"],
                             value_vars=[c.replace("_usd", "_source") for c in parts],
                             var_name="component", value_name="source")
     sources["component"] = sources["component"].str.replace("_source", "_usd")
     long = long.merge(sources, on=["period_end_date", "component"])
-    long["component"] = long["component"].map(_METRIC_TITLES)
+    long["component"] = long["component"].map(lambda c: _title(c[:-4]))
     long["usd_bn"] = long["usd"] / 1e9
     bars = alt.Chart(long).mark_bar().encode(
         x=alt.X("quarter_label:N", sort=order, title="Quarter (period end)"),
@@ -78,24 +77,56 @@ def capex_chart(quarters: pd.DataFrame, guidance: pd.DataFrame | None = None,
                  alt.Tooltip("usd_bn:Q", title="USD bn", format=",.3f"),
                  alt.Tooltip("source:N", title="Source")],
     )
-    chart = bars
-    if guidance is not None and not guidance.empty:
-        latest = guidance.iloc[-1]
-        year = quarters[quarters["quarter_label"].str.startswith(
-            f"FY{int(latest['fiscal_year']) % 100:02d} ")]
+    layers = [bars]
+    drawn = {capex_metric}
+    comparable = quarters.dropna(subset=["comparable_usd"]) if "comparable_usd" in quarters \
+        else quarters.iloc[0:0]
+    if capex_metric != COMPARABLE and not comparable.empty:
+        drawn.add(COMPARABLE)
+        layers.append(_overlay(comparable, COMPARABLE, "Comparable capex (purchases + "
+                                                       "finance-lease principal)", order,
+                               alt.Chart.mark_line, point=True, strokeDash=[4, 2]))
+    quoted = "capex_incl_finance_lease_additions"  # a company's own quoted total, where given
+    if f"{quoted}_usd" in quarters and quarters[f"{quoted}_usd"].notna().any():
+        layers.append(_overlay(quarters.dropna(subset=[f"{quoted}_usd"]), quoted,
+                               "As the company quotes it, including finance leases", order,
+                               alt.Chart.mark_point, filled=True, size=70, shape="diamond"))
+    if outlook is not None and outlook.get("basis") in drawn \
+            and pd.notna(outlook.get("low_usd")) and pd.notna(outlook.get("high_usd")):
+        year = quarters[quarters["fiscal_year"] == outlook["fiscal_year"]]
         if not year.empty:
             band = pd.DataFrame({
                 "quarter_label": year["quarter_label"],
-                "low_bn": latest["low_usd"] / 4e9, "high_bn": latest["high_usd"] / 4e9,
-                "guidance": f"FY{int(latest['fiscal_year'])} outlook "
-                            f"${latest['low_usd'] / 1e9:g}-{latest['high_usd'] / 1e9:g}B "
-                            f"(given {latest['given_date']:%Y-%m-%d}), per quarter",
+                "low_bn": outlook["low_usd"] / 4e9, "high_bn": outlook["high_usd"] / 4e9,
+                "guidance": f"FY{int(outlook['fiscal_year'])} outlook {outlook['text']} "
+                            f"(given {outlook['given_date']:%Y-%m-%d}; basis: "
+                            f"{_title(outlook['basis'])}), per quarter",
             })
-            chart = alt.layer(bars, alt.Chart(band).mark_rect(opacity=0.35, color="#666").encode(
+            layers.append(alt.Chart(band).mark_rect(opacity=0.35, color="#666").encode(
                 x=alt.X("quarter_label:N", sort=order), y="low_bn:Q", y2="high_bn:Q",
                 tooltip=[alt.Tooltip("guidance:N", title="Guidance")]))
+    chart = alt.layer(*layers) if len(layers) > 1 else bars
     return chart.properties(width="container", height=280,
-                            title="Capital expenditures by quarter")
+                            title=f"Capital expenditures by quarter, as reported "
+                                  f"({_title(capex_metric)})")
+
+
+def _overlay(rows: pd.DataFrame, metric: str, name: str, order: list, mark, **style):
+    """One more measure over the capex bars, in the same legend."""
+    data = pd.DataFrame({"quarter_label": rows["quarter_label"],
+                         "usd_bn": rows[f"{metric}_usd"] / 1e9, "component": name,
+                         "source": rows[f"{metric}_source"]})
+    return mark(alt.Chart(data), **style).encode(
+        x=alt.X("quarter_label:N", sort=order), y="usd_bn:Q",
+        color=alt.Color("component:N", title=None, legend=_LEGEND),
+        tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
+                 alt.Tooltip("component:N", title="Metric"),
+                 alt.Tooltip("usd_bn:Q", title="USD bn", format=",.3f"),
+                 alt.Tooltip("source:N", title="Source")])
+
+
+def _title(metric: str) -> str:
+    return METRIC_NAMES.get(metric, metric.replace("_", " "))
 
 
 def intensity_chart(quarters: pd.DataFrame) -> alt.Chart:
@@ -125,19 +156,20 @@ def _pct_chart(quarters: pd.DataFrame, column: str, title: str, color: str) -> a
 
 
 def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) -> alt.Chart:
-    """Each outlook range over the date it was given, one color per fiscal year, and the
-    actual total (a diamond at the year's end) once the year has closed."""
+    """Each full-year outlook over the date it was given, one color per fiscal year, and the
+    actual total (a diamond at the year's end) where it is on the outlook's basis."""
     if guidance.empty:
         return empty_chart("No full-year capex outlook in the sources.")
     g = guidance.assign(
         low_bn=guidance["low_usd"] / 1e9, high_bn=guidance["high_usd"] / 1e9,
         year=guidance["fiscal_year"].map("FY{}".format),
+        outlook=[outlook_text(r) for r in guidance.to_dict("records")],
+        basis=guidance["basis"].map(_title),
         source=[" | ".join(f"{t}: {u}" for t, u in s) for s in guidance["sources"]],
-    )[["given_date", "low_bn", "high_bn", "year", "change", "source"]]
+    )[["given_date", "low_bn", "high_bn", "year", "outlook", "basis", "change", "source"]]
     tooltip = [alt.Tooltip("year:N", title="Year"),
                alt.Tooltip("given_date:T", title="Given", format="%Y-%m-%d"),
-               alt.Tooltip("low_bn:Q", title="Low, USD bn"),
-               alt.Tooltip("high_bn:Q", title="High, USD bn"),
+               alt.Tooltip("outlook:N", title="Outlook"), alt.Tooltip("basis:N", title="Basis"),
                alt.Tooltip("change:N", title="Change"), alt.Tooltip("source:N", title="Source")]
     base = alt.Chart(g).encode(
         x=alt.X("given_date:T", title="Date given", scale=alt.Scale(padding=30)),
@@ -149,17 +181,21 @@ def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) 
     years = set(guidance["fiscal_year"])
     if actuals is not None and not actuals[actuals["fiscal_year"].isin(years)].empty:
         a = actuals[actuals["fiscal_year"].isin(years)]
-        a = pd.DataFrame({"year_end_date": a["year_end_date"], "actual_bn": a["actual_usd"] / 1e9,
+        a = pd.DataFrame({"year_end": a["period_end_date"], "actual_bn": a["actual_usd"] / 1e9,
                           "year": a["fiscal_year"].map("FY{}".format),
+                          "verdict": a["verdict"], "basis": a["basis"].map(_title),
                           "source": "sum of the four quarters in the table of quarters"})
         layers.append(alt.Chart(a).mark_point(shape="diamond", size=120, filled=True).encode(
-            x="year_end_date:T", y="actual_bn:Q", color="year:N",
+            x="year_end:T", y="actual_bn:Q", color="year:N",
             tooltip=[alt.Tooltip("year:N", title="Actual for"),
-                     alt.Tooltip("year_end_date:T", title="Year ended", format="%Y-%m-%d"),
+                     alt.Tooltip("year_end:T", title="Year ended", format="%Y-%m-%d"),
                      alt.Tooltip("actual_bn:Q", title="USD bn", format=",.2f"),
+                     alt.Tooltip("basis:N", title="Basis"),
+                     alt.Tooltip("verdict:N", title="Against the last outlook"),
                      alt.Tooltip("source:N", title="Source")]))
     return alt.layer(*layers).properties(width="container", height=220,
-                                         title="Capex outlook as given, and the actual")
+                                         title="Capex outlook as given, and the actual on its "
+                                               "basis")
 
 
 def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
@@ -188,27 +224,43 @@ def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
                  title="Stock reaction on the first session after each release")
 
 
-PEER_MEASURES = {"capex_bn": "Capex, USD billions",
-                 "capex_yoy_pct": "Capex growth, year over year (%)",
-                 "capex_to_revenue_pct": "Capex as a share of revenue (%)"}
+PEER_MEASURES = {  # the drop-down's options, the comparable measure first (the default)
+    ("comparable", "_usd"): "Comparable capex, USD billions",
+    ("capex", "_usd"): "Capex as each company reports it, USD billions",
+    ("comparable", "_yoy_pct"): "Comparable capex growth, year over year (%)",
+    ("capex", "_yoy_pct"): "As-reported capex growth, year over year (%)",
+    ("comparable", "_to_revenue_pct"): "Comparable capex as a share of revenue (%)",
+    ("capex", "_to_revenue_pct"): "As-reported capex as a share of revenue (%)",
+}
 
 
 def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart:
     """Every company on the same calendar quarters. A drop-down in the page (a Vega-Lite
-    param, no kernel needed) picks the measure; clicking a legend entry highlights a company.
-    The briefing's own company is drawn thicker."""
-    p = peers.assign(capex_bn=peers["capex_usd"] / 1e9,
-                     own=(peers["ticker"] == ticker).map({True: 3.5, False: 1.5}))
+    param, no kernel needed) picks the measure, the comparable one first; clicking a legend
+    entry highlights a company. The briefing's own company is drawn thicker. Every point's
+    tooltip names its basis and source."""
+    p = peers[peers["is_public"]]
     order = list(dict.fromkeys(p.sort_values(["calendar_year", "calendar_quarter"])
                                ["calendar_label"]))
-    p = p.rename(columns=PEER_MEASURES)[["ticker", "calendar_label", "quarter_label", "source",
-                                         "own", *PEER_MEASURES.values()]]
+    wide = pd.DataFrame({
+        "ticker": p["ticker"], "calendar_label": p["calendar_label"],
+        "quarter_label": p["quarter_label"],
+        "own": (p["ticker"] == ticker).map({True: 3.5, False: 1.5}),
+        "comparable_src": p["comparable_source"], "capex_src": p["capex_source"],
+        "reported_basis": p["capex_metric"].map(lambda m: "as reported: "
+                                                + _title(m).split(":")[0]),
+        **{name: p[m + s] / (1e9 if s == "_usd" else 1)
+           for (m, s), name in PEER_MEASURES.items()}})
+    comparable = "indexof(datum.measure, 'Comparable') == 0"
+    source = (f"indexof(datum.measure, 'USD') < 0 ? 'computed by the kit from the quarterly "
+              f"rows' : {comparable} ? datum.comparable_src : datum.capex_src")
     names = list(PEER_MEASURES.values())
     measure = alt.param(name="measure", value=names[0],
                         bind=alt.binding_select(options=names, name="Show: "))
     pick = alt.selection_point(fields=["ticker"], bind="legend", name="company")
-    return alt.Chart(p).transform_fold(names, as_=["measure", "value"]).transform_filter(
-        alt.datum.measure == measure).transform_filter("isValid(datum.value)").mark_line(
+    return alt.Chart(wide).transform_fold(names, as_=["measure", "value"]).transform_filter(
+        alt.datum.measure == measure).transform_filter("isValid(datum.value)").transform_calculate(
+        basis=f"{comparable} ? 'comparable' : datum.reported_basis", source=source).mark_line(
         point=True).encode(
         x=alt.X("calendar_label:N", sort=order, title="Calendar quarter"),
         y=alt.Y("value:Q", title=None),
@@ -220,8 +272,9 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart:
                  alt.Tooltip("quarter_label:N", title="Company's quarter"),
                  alt.Tooltip("measure:N", title="Measure"),
                  alt.Tooltip("value:Q", title="Value", format=",.2f"),
+                 alt.Tooltip("basis:N", title="Basis"),
                  alt.Tooltip("source:N", title="Source")],
     ).add_params(measure, pick).properties(
         width="container", height=300,
         autosize=alt.AutoSizeParams(type="fit-x", contains="padding", resize=True),
-        title="Peers on the same calendar quarters (each company's capex as it defines it)")
+        title="Peers on the same calendar quarters (choose the measure; comparable first)")

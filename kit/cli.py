@@ -94,6 +94,8 @@ def _batch(args, kernels) -> int:
         print(f"{ticker}: {path} ({result.seconds[ticker]:.1f} s)")
     for ticker, error in sorted(result.failed.items()):
         print(f"{ticker}: FAILED: {error}", file=sys.stderr)
+    for ticker, note in sorted(result.no_data.items()):
+        print(f"{ticker}: not rendered: {note}", file=sys.stderr)
     print(result.index)
     if result.failed:
         print(f"kit: {len(result.failed)} of {len(result.failed) + len(result.rendered)} "
@@ -103,7 +105,8 @@ def _batch(args, kernels) -> int:
 
 
 def _check() -> int:
-    """Print the data-quality findings of every company, grouped by kind."""
+    """Print the data-quality findings of every company, grouped by kind, then the trust
+    summary: one row per company of what its briefing as of the data's date stands on."""
     from kit import data, metrics
 
     total = 0
@@ -114,7 +117,20 @@ def _check() -> int:
         for r in found.itertuples():
             print(f"  {r.kind:<9} {r.period}: {r.detail}")
     print(f"{total} finding(s) in all")
+    as_of = data.as_of_date()
+    summary = metrics.trust_summary(as_of)
+    print(f"\nTrust summary as of {as_of:%Y-%m-%d} (the data's date):")
+    print(summary.drop(columns="withheld_because").rename(columns=TRUST_COLUMNS)
+          .to_string(index=False))
+    for r in summary[summary["withheld_because"] != ""].itertuples():
+        print(f"  {r.ticker} verdicts withheld: {r.withheld_because}")
     return 0
+
+
+TRUST_COLUMNS = {"as_reported_quarters": "as reported", "comparable_quarters": "comparable",
+                 "revenue_quarters": "revenue", "last_quarter": "last quarter",
+                 "verdicts_given": "verdicts", "verdicts_withheld": "withheld",
+                 "dated_by_deadline": "by deadline"}
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ class RequestError(ValueError):
     """A briefing was asked for a company, date or notebook the kit cannot use."""
 
 
+class NoDataYet(RequestError):
+    """A valid company, but nothing of it was public by the date asked for."""
+
+
 class RenderError(RuntimeError):
     """A notebook cell failed; the message names the cell and keeps the executed notebook."""
 

@@ -20,8 +20,8 @@ import vl_convert
 from kit import data, metrics, render
 
 METRICS = {
-    "capex": "Capex as the company defines it (USD bn)",
-    "capex_incl_finance_leases": "Capex including finance leases (USD bn)",
+    "capex": "Capex as the company reports it (USD bn)",
+    "capex_incl_finance_leases": "Comparable capex: purchases + finance-lease principal (USD bn)",
     "capex_ttm": "Capex, trailing four quarters (USD bn)",
     "capex_yoy": "Capex growth, year over year (%)",
     "capex_to_revenue": "Capex as a share of revenue (%)",

@@ -36,6 +36,10 @@ th { background: #f5f5f7; }
 table.headline td:nth-child(2) { font-weight: 600; white-space: nowrap; }
 table.quarters td, table.sources td { font-size: .9em; }
 .missing { color: #b00020; font-style: italic; }
+.basis { color: #555; font-size: .85em; }
+.basis-switch > input { margin-left: 1em; } .basis-switch > label { margin-right: .5em; }
+.basis-switch > div.basis { display: none; color: inherit; font-size: inherit; }
+#peer-comparable:checked ~ div.comparable, #peer-reported:checked ~ div.reported { display: block; }
 .chart { width: 100%; min-height: 120px; margin: 1em 0; }
 blockquote { margin: 0; padding: .2em .8em; border-left: 3px solid #8aa; }
 .statements { list-style: none; padding: 0; } .statement { margin-bottom: 1em; }
@@ -45,6 +49,7 @@ pre { white-space: pre-wrap; background: #f7f7f7; padding: .5em; }
 @media print {
   body { max-width: none; margin: 0; font-size: 11px; }
   details { display: block; } details > summary { display: none; }
+  .basis-switch > div.basis { display: block; } .basis-switch > input, .basis-switch > label { display: none; }
   .chart, table, .statement { break-inside: avoid; }
   a { color: inherit; }
 }

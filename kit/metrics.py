@@ -1,17 +1,49 @@
-"""What a briefing says, computed from the tables as of a date: capex by quarter, growth,
-trailing sums, intensity, guidance moves, stock reactions, data-quality findings."""
+"""What a briefing says, computed from the tables as of a date: capex by quarter on two bases
+(as the company reports it, and comparable across companies), growth, trailing sums,
+intensity, guidance steps and verdicts, stock reactions, data-quality findings.
+
+The functions that compute (`measures`, `guidance_steps`, `verdicts`, ...) take frames and
+return frames; the ones named after a company load the tables and call them.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 import pandas as pd
 
-from kit import data
-from kit.errors import RequestError
+from kit import data, periods
+from kit.errors import NoDataYet, RequestError
+from kit.schema import COMPARABLE, METRICS, SUMS
 from kit.sources import BENCHMARK, LEVEL_KINDS, ROUNDING_USD, SOURCE_PRIORITY
+
+YEAR_KINDS = (*LEVEL_KINDS, "at_least", "at_most", "raise_by")  # full-year outlooks: steps
+# The words for a metric, shared by sections, charts, the explorer and `kit data check`.
+METRIC_NAMES = {
+    COMPARABLE: "Capex including principal payments on finance leases",
+    "purchases_of_property_and_equipment": "Purchases of property and equipment",
+    "finance_lease_principal_payments": "Principal payments on finance leases",
+    "capex_incl_finance_lease_additions": "Capex including finance leases",
+    "ocf_minus_free_cash_flow": "Operating cash flow minus free cash flow",
+    "revenue": "Revenue",
+}
+COMPARABLE_DEFINITION = ("purchases of property and equipment plus principal payments on "
+                         "finance leases")
+BASIS_REASONS = {  # why no verdict: the outlook's basis has no actual in the kit
+    "net_cash_capex": "the outlook is cash capex net of proceeds from sales and incentives; "
+                      "the kit has gross purchases, not the net figure",
+    "accrual_capex": "the outlook is accrual-basis capex; the kit has cash figures only",
+    "unstated": "the outlook does not say which capex measure it is, so no actual in the kit "
+                "is known to be on its basis",
+}
+_PUBLISHED_WORDS = {
+    "release": "the earnings release", "release_comparative": "a later release's comparative",
+    "filing": "the filing", "filing_deadline": "the filing deadline; no release date known",
+    "stated": "the date its page gives",
+}
 
 
 @dataclass
@@ -21,16 +53,24 @@ class Briefing:
     as_of: pd.Timestamp
     capex_metric: str
     capex_definition: str
+    guidance_basis: str
     quarters: pd.DataFrame
     guidance: pd.DataFrame
     other_guidance: pd.DataFrame
-    actuals: pd.DataFrame
+    verdicts: pd.DataFrame
+    current_outlook: dict | None
     peers: pd.DataFrame
     reactions: pd.DataFrame
     statements: pd.DataFrame
     sources: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def actuals(self) -> pd.DataFrame:
+        """Closed years whose actual is on the outlook's basis (for the guidance chart)."""
+        v = self.verdicts
+        return v[v["per"].eq("year") & v["actual_usd"].notna()] if not v.empty else v
 
 
 def data_range(ticker: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -42,28 +82,36 @@ def data_range(ticker: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return fin["published_date"].min(), max(fin["published_date"].max(), last_price)
 
 
-def check_request(ticker: str, as_of=None) -> tuple[str, pd.Timestamp]:
-    """Normalise (ticker, as_of) or raise RequestError saying what is valid.
+def check_date(as_of=None) -> pd.Timestamp:
+    """A briefing date, or RequestError saying what is valid. The default is the data's date
+    (the latest date anything in it was published or traded), the same for every company,
+    so that briefings made together compare alike."""
+    last = data.as_of_date()
+    if as_of is None or str(as_of).strip() == "":
+        return last
+    when = _date_or_none(as_of)
+    if when is None:
+        raise RequestError(f"as_of {as_of!r} is not a date; use a date up to {last:%Y-%m-%d} "
+                           "(YYYY-MM-DD)")
+    if when > pd.Timestamp.today().normalize():
+        raise RequestError(f"as_of {when:%Y-%m-%d} is in the future; use a date up to "
+                           f"{last:%Y-%m-%d}, or leave it out for the latest data")
+    return when
 
-    `as_of` defaults to the latest date in the data for the company.
-    """
+
+def check_request(ticker: str, as_of=None) -> tuple[str, pd.Timestamp]:
+    """Normalise (ticker, as_of) or raise RequestError saying what is valid (NoDataYet when
+    nothing of the company was public by then). `as_of` defaults as in check_date."""
     tickers = sorted(data.load_companies()["ticker"])
     clean = str(ticker).strip().upper()
     if clean not in tickers:
         raise RequestError(f"unknown ticker {ticker!r}; valid tickers: {', '.join(tickers)}")
-    first, last = data_range(clean)
-    if as_of is None or str(as_of).strip() == "":
-        return clean, last
-    valid = f"use a date between {first:%Y-%m-%d} and {last:%Y-%m-%d} (YYYY-MM-DD)"
-    when = _date_or_none(as_of)
-    if when is None:
-        raise RequestError(f"as_of {as_of!r} is not a date; {valid}")
+    when = check_date(as_of)
+    first = data_range(clean)[0]
     if when < first:
-        raise RequestError(f"as_of {when:%Y-%m-%d} is before the first {clean} data "
-                           f"({first:%Y-%m-%d}); {valid}")
-    if when > pd.Timestamp.today().normalize():
-        raise RequestError(f"as_of {when:%Y-%m-%d} is in the future; {valid}, or leave it "
-                           "out for the latest data")
+        raise NoDataYet(f"as_of {when:%Y-%m-%d} is before the first {clean} data "
+                        f"({first:%Y-%m-%d}); use a date between {first:%Y-%m-%d} and "
+                        f"{data.as_of_date():%Y-%m-%d} (YYYY-MM-DD)")
     return clean, when
 
 
@@ -80,21 +128,34 @@ def _date_or_none(value) -> pd.Timestamp | None:
         return None
 
 
+# --- quarters -------------------------------------------------------------------------------
+
+def as_of_rows(fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The rows public on `as_of`: for each metric and quarter, the latest published by then;
+    on the same day, one that does not fail its identity check, then the source listed first
+    in SOURCE_PRIORITY."""
+    fin = fin[fin["published_date"] <= as_of].copy()
+    fin["_rank"] = fin["source_id"].map(SOURCE_PRIORITY.index)
+    fin["_ok"] = fin.get("identity_check", pd.Series("", index=fin.index)) != "fails"
+    fin = fin.sort_values(["published_date", "_ok", "_rank"], ascending=[True, True, False])
+    return (fin.groupby(["metric", "period_end_date"]).tail(1)
+            .drop(columns=["_rank", "_ok"]).sort_values(["metric", "period_end_date"])
+            .reset_index(drop=True))
+
+
+def pending(fin: pd.DataFrame, as_of: pd.Timestamp) -> set[tuple[str, pd.Timestamp]]:
+    """(metric, period end) of figures the data has but that were not yet public on
+    `as_of`: a reader then sees "not public by <date>", not "not in the sources"."""
+    later = fin[fin["published_date"] > as_of]
+    public = set(zip(*fin[fin["published_date"] <= as_of][["metric", "period_end_date"]]
+                     .to_numpy().T)) if (fin["published_date"] <= as_of).any() else set()
+    return {k for k in zip(later["metric"], later["period_end_date"]) if k not in public}
+
+
 def current_financials(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
     """One row per metric x quarter: the value that was public on `as_of`."""
     fin = data.load_financials()
     return as_of_rows(fin[fin["ticker"] == ticker], as_of)
-
-
-def as_of_rows(fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The rows public on `as_of`: for each metric and quarter, the latest published by then;
-    on the same day, the source listed first in SOURCE_PRIORITY."""
-    fin = fin[fin["published_date"] <= as_of].copy()
-    fin["_rank"] = fin["source_id"].map(SOURCE_PRIORITY.index)
-    fin = fin.sort_values(["published_date", "_rank"], ascending=[True, False])
-    return (fin.groupby(["metric", "period_end_date"]).tail(1)
-            .drop(columns="_rank").sort_values(["metric", "period_end_date"])
-            .reset_index(drop=True))
 
 
 def quarter_label(fiscal_year, fiscal_quarter, calendar_year, calendar_quarter) -> str:
@@ -105,164 +166,407 @@ def quarter_label(fiscal_year, fiscal_quarter, calendar_year, calendar_quarter) 
 
 
 def quarterly(ticker: str, as_of: pd.Timestamp, capex_metric: str) -> pd.DataFrame:
-    """Quarters as of `as_of`: every metric's value and source, plus growth, TTM, intensity.
+    """Quarters of one company as of `as_of` (see `measures`)."""
+    fin = data.load_financials()
+    fin = fin[fin["ticker"] == ticker]
+    return measures(as_of_rows(fin, as_of), capex_metric, as_of, pending(fin, as_of))
 
-    Columns: period_end_date, fiscal_year, fiscal_quarter, calendar_year, calendar_quarter,
-    quarter_label, <metric>_usd, <metric>_source and <metric>_url for each metric,
-    capex_usd (the company's headline metric), capex_yoy_pct, capex_ttm_usd,
-    capex_to_revenue_pct. A figure that cannot be computed (a quarter missing) is NaN.
+
+def measures(cur: pd.DataFrame, capex_metric: str, as_of: pd.Timestamp,
+             later: set | frozenset = frozenset(), sources: bool = True) -> pd.DataFrame:
+    """Every metric's value and source by quarter, and the two capex measures with their
+    growth, trailing sums and intensity.
+
+    `cur` holds one company's rows public on `as_of` (as_of_rows). Columns:
+    period_end_date, fiscal/calendar year and quarter, quarter_label, weeks,
+    <metric>_usd, _source, _brief (source and date in a few words), _url for each metric;
+    for the measure
+    `capex` (as the company reports it: `capex_metric`) and `comparable` (COMPARABLE):
+    <measure>_usd, _yoy_pct, _ttm_usd, _to_revenue_pct; `comparable_missing` names the
+    components missing for a quarter without the comparable figure, and whether they are
+    not public yet (`later`: metric and quarter pairs published after `as_of`);
+    `yoy_note` flags growth across quarters of different length. A figure that cannot be
+    computed is NaN, never a partial sum. `sources=False` leaves out the full source texts
+    (the briefs are kept), for the peers of every company.
     """
-    cur = current_financials(ticker, as_of)
-    cur["source"] = cur.apply(_source_text, axis=1)
-    wide = cur.pivot(index="period_end_date", columns="metric", values="value_usd")
-    src = cur.pivot(index="period_end_date", columns="metric", values="source")
-    url = cur.pivot(index="period_end_date", columns="metric", values="source_url")
-    out = wide.add_suffix("_usd").join(src.add_suffix("_source")).join(url.add_suffix("_url"))
+    cur = cur.copy()
+    cur["source"] = [_source_text(r, as_of) for r in cur.to_dict("records")] if sources \
+        else None
+    cur["brief"] = [f"{r['source_id']}, {r['derivation']}; public from "
+                    f"{r['published_date']:%Y-%m-%d} ({_PUBLISHED_WORDS[r['published_basis']]})"
+                    for r in cur.to_dict("records")]
+    out = cur.pivot(index="period_end_date", columns="metric", values="value_usd").add_suffix(
+        "_usd")
+    for column in ("source", "brief", "url"):
+        out = out.join(cur.pivot(index="period_end_date", columns="metric",
+                                 values=f"source_{column}" if column == "url" else column)
+                       .add_suffix(f"_{column}"))
     labels = cur.drop_duplicates("period_end_date").set_index("period_end_date")
-    periods = ["fiscal_year", "fiscal_quarter", "calendar_year", "calendar_quarter"]
-    out = out.join(labels[periods].astype(int))
-    out["quarter_label"] = [quarter_label(*row) for row in out[periods].itertuples(index=False)]
-    out = out.sort_index()
-    capex = out.get(f"{capex_metric}_usd", pd.Series(float("nan"), index=out.index))
-    out["capex_usd"] = capex
-    # Growth and trailing sums go by fiscal quarter, not by date: 52-53 week years shift.
+    cols = ["fiscal_year", "fiscal_quarter", "calendar_year", "calendar_quarter"]
+    out = out.join(labels[cols].astype(int)).sort_index()
+    out["quarter_label"] = [quarter_label(*row) for row in out[cols].itertuples(index=False)]
+    days = (out.index.to_series() - labels["period_start_date"].reindex(out.index)).dt.days + 1
+    out["weeks"] = (days / 7).round().astype(int)
+    for metric in METRICS:
+        for suffix in ("_usd", "_source", "_brief", "_url"):
+            if metric + suffix not in out:
+                out[metric + suffix] = float("nan") if suffix == "_usd" else None
     index = out["fiscal_year"] * 4 + out["fiscal_quarter"]
-    by_index = pd.Series(capex.to_numpy(), index=index.to_numpy())
-    out["capex_yoy_pct"] = (capex.to_numpy() / by_index.reindex(index - 4).to_numpy() - 1) * 100
-    if len(index):  # a window with a missing quarter has fewer than 4 values: NaN
-        every = by_index.reindex(range(index.min(), index.max() + 1))
-        out["capex_ttm_usd"] = every.rolling(4, min_periods=4).sum().reindex(index).to_numpy()
-    else:
-        out["capex_ttm_usd"] = float("nan")
-    revenue = out.get("revenue_usd", pd.Series(float("nan"), index=out.index))
-    out["capex_to_revenue_pct"] = capex / revenue * 100
+    weeks_before = pd.Series(out["weeks"].to_numpy(), index=index.to_numpy()).reindex(index - 4)
+    out["yoy_note"] = [f"{w} weeks against {b:.0f} a year earlier" if pd.notna(b) and w != b
+                       else "" for w, b in zip(out["weeks"], weeks_before.to_numpy())]
+    for name, metric in (("capex", capex_metric), ("comparable", COMPARABLE)):
+        _growth(out, name, out[f"{metric}_usd"], index)
+    parts = SUMS[COMPARABLE]
+    out["comparable_missing"] = [
+        "" if pd.notna(row[f"{COMPARABLE}_usd"]) else ", ".join(
+            METRIC_NAMES[m].lower() + (f" (not public by {as_of:%Y-%m-%d})"
+                                        if (m, end) in later else "")
+            for m in parts if pd.isna(row[f"{m}_usd"]))
+        for end, row in out.iterrows()]
     return out.reset_index()
 
 
-def annual_actuals(quarters: pd.DataFrame) -> pd.DataFrame:
-    """Full fiscal years of headline capex: the sum of four quarters, where all four are known.
+def _growth(out: pd.DataFrame, name: str, values: pd.Series, index: pd.Series) -> None:
+    """<name>_usd, _yoy_pct (same fiscal quarter a year earlier), _ttm_usd (four consecutive
+    fiscal quarters, none missing) and _to_revenue_pct, added to `out`."""
+    out[f"{name}_usd"] = values
+    by_index = pd.Series(values.to_numpy(), index=index.to_numpy())
+    out[f"{name}_yoy_pct"] = (values.to_numpy() / by_index.reindex(index - 4).to_numpy()
+                              - 1) * 100
+    if len(index):  # a window with a missing quarter has fewer than 4 values: NaN
+        every = by_index.reindex(range(index.min(), index.max() + 1))
+        out[f"{name}_ttm_usd"] = every.rolling(4, min_periods=4).sum().reindex(index).to_numpy()
+    else:
+        out[f"{name}_ttm_usd"] = float("nan")
+    out[f"{name}_to_revenue_pct"] = values / out["revenue_usd"] * 100
+
+
+def _source_text(row: dict, as_of: pd.Timestamp) -> str:
+    """Where a figure comes from and which document made it public, naming no document
+    dated after `as_of`."""
+    if row["derivation"] == "sum":
+        text = f"sum: {row['derivation_detail']}"
+    else:
+        how = {"ytd_difference": "derived", "identity": "from the release's own cash-flow "
+                                                        "identity"}.get(row["derivation"])
+        text = f"{row['source_id']}: {row['source_detail']}" + (
+            f" ({how}: {row['derivation_detail']})"
+            if how and row["derivation_detail"] not in row["source_detail"] else "")
+    filed = row.get("source_filed_date")
+    if filed is not None and not pd.isna(filed) and filed <= as_of:
+        text += f"; copied from the filing of {filed:%Y-%m-%d}"
+    text += (f"; public from {row['published_date']:%Y-%m-%d} "
+             f"({_PUBLISHED_WORDS[row['published_basis']]})")
+    return text
+
+
+def annual(quarters: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Full fiscal years of one metric: the sum of four quarters, where all four are known.
 
     Columns: fiscal_year, actual_usd, year_end_date (the last quarter's period end).
     """
-    q = quarters.dropna(subset=["capex_usd"])
-    rows = [dict(fiscal_year=fy, actual_usd=g["capex_usd"].sum(),
+    column = f"{metric}_usd"
+    q = quarters.dropna(subset=[column]) if column in quarters else quarters.iloc[0:0]
+    rows = [dict(fiscal_year=fy, actual_usd=g[column].sum(),
                  year_end_date=g["period_end_date"].max())
             for fy, g in q.groupby("fiscal_year") if sorted(g["fiscal_quarter"]) == [1, 2, 3, 4]]
     return pd.DataFrame(rows, columns=["fiscal_year", "actual_usd", "year_end_date"])
 
 
 def peers(as_of: pd.Timestamp, since_year: int = 2020) -> pd.DataFrame:
-    """Every company's headline capex, growth and intensity by *calendar* quarter, as public
-    on `as_of`, so companies with different fiscal years line up.
+    """Every company by calendar quarter on both measures as of a date (see _peers). Kept
+    per date while the data files are unchanged: a warm kernel renders several briefings of
+    one date, and each shows the same peers."""
+    files = tuple((f.stat().st_mtime_ns, f.stat().st_size)
+                  for f in (data.data_dir() / "financials.csv", data.data_dir() / "companies.csv"))
+    return _peers(pd.Timestamp(as_of), since_year, str(data.data_dir()), files).copy()
+
+
+@cache
+def _peers(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple) -> pd.DataFrame:
+    """Every company by *calendar* quarter, on both measures, as public on `as_of`.
 
     Columns: ticker, company_name, calendar_label ("CY24 Q4"), calendar_year,
-    calendar_quarter, quarter_label (the company's own), capex_usd, capex_yoy_pct,
-    capex_to_revenue_pct, capex_metric, source.
+    calendar_quarter, quarter_label (the company's own), capex_metric, and for each measure
+    (capex = as reported, comparable) _usd, _yoy_pct, _to_revenue_pct, _source (in brief);
+    comparable_missing; is_public (False: a quarter the data has but that was not public
+    on `as_of`; its figures are empty).
     """
+    fin = data.load_financials()
     frames = []
     for c in data.load_companies().itertuples():
-        q = quarterly(c.ticker, as_of, c.capex_metric).dropna(subset=["capex_usd"])
-        q = q[q["calendar_year"] >= since_year]
+        mine = fin[fin["ticker"] == c.ticker]
+        q = measures(as_of_rows(mine, as_of), c.capex_metric, as_of, pending(mine, as_of),
+                     sources=False) if (mine["published_date"] <= as_of).any() \
+            else pd.DataFrame()
+        if not q.empty:
+            q = q[q["calendar_year"] >= since_year].assign(
+                is_public=True, capex_source=q[f"{c.capex_metric}_brief"],
+                comparable_source=q[f"{COMPARABLE}_brief"])
+        later = mine[mine["published_date"] > as_of].drop_duplicates("period_end_date")
+        later = later[~later["period_end_date"].isin(q.get("period_end_date", []))
+                      & (later["calendar_year"] >= since_year)]
+        if not later.empty:
+            q = pd.concat([q, later.assign(
+                is_public=False, quarter_label=[quarter_label(*r) for r in later[
+                    ["fiscal_year", "fiscal_quarter", "calendar_year", "calendar_quarter"]
+                ].itertuples(index=False)])[["period_end_date", "fiscal_year",
+                                             "fiscal_quarter", "calendar_year",
+                                             "calendar_quarter", "quarter_label",
+                                             "is_public"]]])
+        if q.empty:
+            continue
         frames.append(q.assign(
             ticker=c.ticker, company_name=c.company_name, capex_metric=c.capex_metric,
-            source=q.get(f"{c.capex_metric}_source"),
-            calendar_label=[f"CY{y % 100:02d} Q{n}" for y, n in
+            calendar_label=[f"CY{int(y) % 100:02d} Q{int(n)}" for y, n in
                             zip(q["calendar_year"], q["calendar_quarter"])]))
     cols = ["ticker", "company_name", "calendar_label", "calendar_year", "calendar_quarter",
-            "quarter_label", "capex_usd", "capex_yoy_pct", "capex_to_revenue_pct",
-            "capex_metric", "source"]
-    out = pd.concat(frames)[cols]
+            "quarter_label", "capex_metric", "is_public", "comparable_missing"]
+    cols += [f"{m}{s}" for m in ("capex", "comparable")
+             for s in ("_usd", "_yoy_pct", "_to_revenue_pct", "_source")]
+    out = pd.concat(frames, ignore_index=True).reindex(columns=cols)
+    out["is_public"] = out["is_public"].astype(bool)
     return out.sort_values(["calendar_year", "calendar_quarter", "ticker"]).reset_index(drop=True)
 
 
-def _source_text(row) -> str:
-    if row["derivation"] == "sum":
-        return f"sum: {row['derivation_detail']}"
-    how = "derived: " + row["derivation_detail"] if row["derivation"] == "ytd_difference" else ""
-    return f"{row['source_id']}: {row['source_detail']}" + (f" ({how})" if how else "")
+# --- guidance -------------------------------------------------------------------------------
 
+def guidance_steps(g: pd.DataFrame) -> pd.DataFrame:
+    """Each distinct full-year outlook, in order, with how it moved.
 
-def guidance_history(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Each distinct outlook given by `as_of`, with its sources and how it moved.
-
-    `change` compares a range with the previous one for the same fiscal year: raised, cut,
-    held, narrowed or widened; `prior_note` flags a source whose stated prior range differs
-    from the previous range in the data (a step the data does not have).
+    `g` holds one company's capex_guidance rows. A "raise by" outlook becomes a level where
+    the level it raises is in the data (the last outlook for the same year and basis given
+    before it): `level_note` shows the arithmetic; otherwise it stays a raise. Outlooks of
+    the same year, date and level are one step with several sources. `change` compares a
+    step with the previous one for the same year (raised, cut, held, narrowed, widened);
+    `prior_note` flags a source whose stated prior differs from the step before.
     """
-    g = data.load_capex_guidance()
-    g = g[(g["ticker"] == ticker) & (g["given_date"] <= as_of)
-          & g["guidance_kind"].isin(LEVEL_KINDS) & (g["per"] == "year")]
+    g = g[(g["per"] == "year") & g["guidance_kind"].isin(YEAR_KINDS)]
+    cols = ["fiscal_year", "given_date", "guidance_kind", "basis", "low_usd", "high_usd",
+            "level_note", "sources", "stated_prior", "change", "prior_note"]
     if g.empty:
-        return g.assign(change=pd.Series(dtype="string"), sources=[], prior_note=[])
-    keys = ["fiscal_year", "given_date", "low_usd", "high_usd"]
-    rows = []
-    for key, grp in g.sort_values(keys).groupby(keys, sort=True):
+        return pd.DataFrame(columns=cols)
+    levels: list[dict] = []
+    for r in g.sort_values(["fiscal_year", "given_date", "guidance_kind"]).to_dict("records"):
+        step = dict(r, level_note="")
+        if r["guidance_kind"] == "raise_by":
+            before = [s for s in levels if s["fiscal_year"] == r["fiscal_year"]
+                      and s["basis"] == r["basis"] and s["given_date"] < r["given_date"]
+                      and s["guidance_kind"] in LEVEL_KINDS]
+            raise_ = r["low_usd"]
+            if before:
+                prev = before[-1]
+                step.update(guidance_kind=prev["guidance_kind"],
+                            low_usd=prev["low_usd"] + raise_, high_usd=prev["high_usd"] + raise_,
+                            level_note=f"{outlook_text(prev)} (given {prev['given_date']:%Y-%m-%d})"
+                                       f" + the {bn(raise_)} raise")
+            else:
+                step["level_note"] = (f"a raise of {bn(raise_)}; the level it raises is not in "
+                                      "the data")
+        levels.append(step)
+    steps = []
+    key = ["fiscal_year", "given_date", "guidance_kind", "low_usd", "high_usd"]
+    frame = pd.DataFrame(levels)
+    for k, grp in frame.groupby(key, sort=True, dropna=False):
         prior = grp.dropna(subset=["prior_low_usd"])
-        rows.append(dict(zip(keys, key), guidance_kind=grp["guidance_kind"].iloc[0],
-                         sources=list(zip(grp["source_type"], grp["source_url"])),
-                         stated_prior=(prior[["prior_low_usd", "prior_high_usd"]].iloc[0]
-                                       .tolist() if len(prior) else None)))
-    out = pd.DataFrame(rows)
+        notes = [n for n in grp["level_note"] if n]
+        steps.append(dict(zip(key, k), basis=grp["basis"].iloc[0],
+                          level_note="; ".join(notes) + (
+                              "; also stated as a level" if notes and len(notes) < len(grp)
+                              else ""),
+                          sources=list(zip(grp["source_type"], grp["source_url"])),
+                          stated_prior=(prior[["prior_low_usd", "prior_high_usd"]].iloc[0]
+                                        .tolist() if len(prior) else None)))
+    out = pd.DataFrame(steps).sort_values(["fiscal_year", "given_date"]).reset_index(drop=True)
     changes, notes = [], []
     for i, r in out.iterrows():
         before = out[(out["fiscal_year"] == r["fiscal_year"]) & (out.index < i)]
-        prev = None if before.empty else (before["low_usd"].iloc[-1], before["high_usd"].iloc[-1])
-        changes.append(_change(prev, (r["low_usd"], r["high_usd"])))
+        prev = None if before.empty else before.iloc[-1]
+        changes.append(_change(None if prev is None else (prev["low_usd"], prev["high_usd"]),
+                               (r["low_usd"], r["high_usd"])))
         stated = r["stated_prior"]
-        if stated is not None and prev is not None and tuple(stated) != prev:
-            notes.append(f"source states the prior range as {_bn(stated[0])}-{_bn(stated[1])}; "
-                         "that step is not in the data")
-        elif stated is not None and prev is None:
-            notes.append(f"source states the prior range as {_bn(stated[0])}-{_bn(stated[1])}")
+        said = None if stated is None else f"source states the prior outlook as " \
+                                           f"{_amount(*stated)}"
+        if said and prev is not None and not _same(tuple(stated),
+                                                   (prev["low_usd"], prev["high_usd"])):
+            notes.append(f"{said}; that step is not in the data")
+        elif said and prev is None:
+            notes.append(said)
         else:
             notes.append("")
     out["change"] = changes
     out["prior_note"] = notes
-    return out
+    return out[cols]
 
 
-def other_guidance(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Outlooks that are not a full-year level: at least, per-quarter run rates, a quarter's
-    figure, an increase over the earlier outlook. `outlook` describes each in words."""
-    g = data.load_capex_guidance()
-    g = g[(g["ticker"] == ticker) & (g["given_date"] <= as_of)
-          & ~(g["guidance_kind"].isin(LEVEL_KINDS) & (g["per"] == "year"))]
-    g = g.sort_values("given_date").reset_index(drop=True)
-    g["outlook"] = [_describe(r) for r in g.to_dict("records")]
-    return g
-
-
-def _describe(g: dict) -> str:
-    period = f"FY{g['fiscal_year']}"
-    if not pd.isna(g["fiscal_quarter"]):
-        period += f" Q{g['fiscal_quarter']}"
-    elif g["per"] == "quarter":
-        period = f"each quarter of {period}"
-    low, high = g["low_usd"], g["high_usd"]
-    amount = _bn(low) if pd.isna(high) or low == high else f"{_bn(low)}-{_bn(high)}"
-    return {"at_least": f"at least {amount} for {period}",
-            "quarterly_run_rate": f"about {amount} a quarter ({period})",
-            "raise_by": f"{period} outlook raised by {amount}",
-            "about": f"about {amount} for {period}",
-            "point": f"{amount} for {period}"}.get(g["guidance_kind"], f"{amount} for {period}")
-
-
-def _bn(usd: float) -> str:
-    return f"${round(usd / 1e9, 3):g}B"
+def _same(a: tuple, b: tuple) -> bool:
+    return all((pd.isna(x) and pd.isna(y)) or x == y for x, y in zip(a, b))
 
 
 def _change(prev, new) -> str:
     if prev is None:
         return "first given"
-    (pl, ph), (nl, nh) = prev, new
-    if (nl, nh) == (pl, ph):
+    if _same(prev, new):
         return "held"
+    (pl, ph), (nl, nh) = prev, new
+    pl, nl = (ph if pd.isna(pl) else pl), (nh if pd.isna(nl) else nl)
+    ph, nh = (pl if pd.isna(ph) else ph), (nl if pd.isna(nh) else nh)
     if nl >= pl and nh >= ph:
         return "raised"
     if nl <= pl and nh <= ph:
         return "cut"
     return "narrowed" if nl >= pl and nh <= ph else "widened"
 
+
+def guidance_history(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The full-year outlook steps of one company given by `as_of` (see guidance_steps)."""
+    return guidance_steps(_guidance_rows(ticker, as_of))
+
+
+def _guidance_rows(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    g = data.load_capex_guidance()
+    return g[(g["ticker"] == ticker) & (g["given_date"] <= as_of)]
+
+
+def other_outlooks(g: pd.DataFrame) -> pd.DataFrame:
+    """Outlooks that are not full-year steps: a quarter's figure, a figure for each quarter,
+    a quarterly run rate. `outlook` describes each in words."""
+    g = g[~((g["per"] == "year") & g["guidance_kind"].isin(YEAR_KINDS))]
+    g = g.sort_values("given_date").reset_index(drop=True)
+    g["outlook"] = [outlook_text(r, with_period=True) for r in g.to_dict("records")]
+    return g
+
+
+def outlook_text(g: dict, with_period: bool = False) -> str:
+    """An outlook in words: "$35–40 billion", "about $50 billion", "at least $12 billion",
+    "up to $95 billion", "about $26.3 billion a quarter"; ranges as ranges, points as
+    points."""
+    kind, low, high = g["guidance_kind"], g["low_usd"], g["high_usd"]
+    amount = _amount(low, high)
+    text = {"about": f"about {amount}", "at_least": f"at least {bn(low)}",
+            "at_most": f"up to {bn(high)}", "raise_by": f"raised by {bn(low)}",
+            "quarterly_run_rate": f"about {amount} a quarter"}.get(kind, amount)
+    if not with_period:
+        return text
+    period = f"FY{int(g['fiscal_year'])}"
+    if not pd.isna(g.get("fiscal_quarter")):
+        period += f" Q{int(g['fiscal_quarter'])}"
+    elif g["per"] == "quarter" and kind != "quarterly_run_rate":
+        text += " each quarter"
+    return f"{text} for {period}"
+
+
+def _amount(low, high) -> str:
+    if pd.isna(high) or pd.isna(low) or low == high:
+        return bn(low if not pd.isna(low) else high)
+    return f"${low / 1e9:g}–{high / 1e9:g} billion"
+
+
+def bn(usd: float) -> str:
+    return f"${round(usd / 1e9, 3):g} billion"
+
+
+def current_outlook(steps: pd.DataFrame, as_of: pd.Timestamp, fye: str) -> dict | None:
+    """The latest step for the current fiscal year: the earliest year with an outlook that
+    has not closed by `as_of` (levels and raises applied). None when there is none."""
+    open_years = [fy for fy in sorted(set(steps["fiscal_year"]))
+                  if pd.Timestamp(periods.fiscal_year_end_date(int(fy), fye)) >= as_of]
+    if not open_years:
+        return None
+    mine = steps[steps["fiscal_year"] == open_years[0]]
+    last = mine.iloc[-1].to_dict()
+    prev = mine.iloc[-2].to_dict() if len(mine) > 1 else None
+    return dict(last, previous=prev, text=outlook_text(last))
+
+
+def verdicts(steps: pd.DataFrame, others: pd.DataFrame, quarters: pd.DataFrame, fye: str,
+             as_of: pd.Timestamp) -> pd.DataFrame:
+    """Guided against actual, only on the same basis.
+
+    For each fiscal year that closed by `as_of`, the last full-year outlook given by its
+    end; for each quarter outlook, the quarters it covers that ended after it was given.
+    The actual is the outlook's basis metric from `quarters` (a year: all four quarters).
+    Where the basis is one the kit has no actual for, or the actual is not known, `status`
+    is not_comparable or not_known and `reason` says why; otherwise within, above or below.
+    """
+    rows = []
+    for fy, grp in steps.groupby("fiscal_year"):
+        end = pd.Timestamp(periods.fiscal_year_end_date(int(fy), fye))
+        if end >= as_of:
+            continue
+        given = grp[grp["given_date"] <= end]
+        if given.empty:
+            continue
+        g = given.iloc[-1].to_dict()
+        actual, reason = _actual(quarters, g["basis"], fy, None)
+        rows.append(dict(_verdict(g, "year", fy, None, actual, reason), period_end_date=end))
+    latest: dict[tuple[int, int], dict] = {}  # each quarter: the last outlook before it ended
+    for g in others.sort_values("given_date").to_dict("records"):
+        fq = g.get("fiscal_quarter")
+        for q in [int(fq)] if not pd.isna(fq) else (1, 2, 3, 4):
+            end = pd.Timestamp(periods.fiscal_quarter_end(int(g["fiscal_year"]), q, fye))
+            if g["given_date"] < end < as_of:
+                latest[(int(g["fiscal_year"]), q)] = dict(g, end=end)
+    for (fy, q), g in sorted(latest.items()):
+        actual, reason = _actual(quarters, g["basis"], fy, q)
+        rows.append(dict(_verdict(g, "quarter", fy, q, actual, reason),
+                         period_end_date=g["end"]))
+    cols = ["per", "fiscal_year", "fiscal_quarter", "period_end_date", "outlook", "given_date",
+            "basis",
+            "actual_usd", "status", "verdict", "reason", "sources"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _actual(quarters: pd.DataFrame, basis: str, fy: int, q: int | None):
+    """(actual, None) on the basis, or (None, why not)."""
+    if basis not in METRICS:
+        return None, BASIS_REASONS[basis]
+    column = f"{basis}_usd"
+    mine = quarters[quarters["fiscal_year"] == fy]
+    if q is not None:
+        value = mine.loc[mine["fiscal_quarter"] == q, column] if column in mine else []
+        if len(value) and pd.notna(value.iloc[0]):
+            return value.iloc[0], None
+        return None, f"{METRIC_NAMES[basis].lower()}, the outlook's basis, " \
+                     f"is not known for FY{int(fy) % 100:02d} Q{q}"
+    year = annual(quarters, basis)
+    year = year[year["fiscal_year"] == fy]
+    if len(year):
+        return year["actual_usd"].iloc[0], None
+    return None, f"{METRIC_NAMES[basis].lower()}, the outlook's basis, is not " \
+                 f"known for all four quarters of FY{int(fy)}"
+
+
+def _verdict(g: dict, per: str, fy, q, actual, reason) -> dict:
+    text = outlook_text(g)
+    row = dict(per=per, fiscal_year=int(fy), fiscal_quarter=q, outlook=text,
+               given_date=g["given_date"], basis=g["basis"], actual_usd=actual,
+               reason=reason or "", sources=g.get("sources") or [
+                   (g.get("source_type"), g.get("source_url"))])
+    if g["guidance_kind"] == "raise_by":
+        actual, reason = None, "the last outlook is a raise whose level is not in the data"
+    if actual is None:
+        status = "not_comparable" if g["basis"] not in METRICS else "not_known"
+        return dict(row, actual_usd=float("nan"), status=status,
+                    verdict=f"not comparable: {reason}" if status == "not_comparable"
+                    else f"no verdict yet: {reason}")
+    low, high, kind = g["low_usd"], g["high_usd"], g["guidance_kind"]
+    floor = low if kind == "at_least" else -float("inf") if kind == "at_most" else low
+    cap = high if kind in ("at_most", "range", "point", "about", "quarterly_run_rate") \
+        else float("inf")
+    status = "above" if actual > cap else "below" if actual < floor else "within"
+    if status == "within":
+        verdict = {"at_least": "at or above the outlook's floor",
+                   "at_most": "within the outlook's cap"}.get(
+            kind, "equal to the outlook" if low == high else "within the outlook")
+    else:
+        gap = actual - cap if status == "above" else floor - actual
+        verdict = f"${gap / 1e9:,.2f} billion {status} the outlook"
+    return dict(row, status=status, verdict=verdict)
+
+
+# --- stock reactions ------------------------------------------------------------------------
 
 def reactions(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
     """The move on the first full session after each release, raw and in excess of QQQ.
@@ -306,15 +610,18 @@ def _closes(prices: pd.DataFrame, ticker: str) -> pd.Series:
     return p.set_index("price_date")["adj_close_usd"].sort_index()
 
 
+# --- data quality ---------------------------------------------------------------------------
+
 def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """What a reader should know about the figures behind a company's briefing.
 
     One row per finding: `kind` is conflict (sources give different figures for the same
-    quarter, beyond rounding), revision (a later filing changed a figure), gap (a quarter
-    missing between the first and last one the sources cover), derived (figures computed
-    from others), date (publication dates that are upper bounds, corrected or rejected
-    release dates) or statement (undated or contradicted statements). `kit data check`
-    prints these for every company.
+    quarter, beyond rounding), identity (a source's figure fails its own cash-flow identity
+    and is not used), revision (a later filing changed a figure), gap (a quarter missing
+    between the first and last one the sources cover, or a component of the comparable
+    measure missing), derived (figures computed from others), date (figures dated by the
+    filing deadline, corrected release dates) or statement (undated or contradicted
+    statements). `kit data check` prints these for every company.
     """
     as_of = pd.Timestamp.max if as_of is None else as_of
     company = data.load_companies().set_index("ticker").loc[ticker]
@@ -327,10 +634,20 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
 
     label = {e: f"FY{y % 100:02d} Q{q}" for e, y, q in
              zip(fin["period_end_date"], fin["fiscal_year"], fin["fiscal_quarter"])}
-    reported = fin[fin["derivation"] != "sum"]
+    failing = fin[fin["identity_check"] == "fails"]
+    for r in failing.itertuples():
+        fixed = fin[(fin["metric"] == r.metric) & (fin["period_end_date"] == r.period_end_date)
+                    & (fin["derivation"] == "identity")]
+        add("identity", label[r.period_end_date],
+            f"{r.metric} ({r.source_id}) {r.value_usd / 1e6:,.0f}M fails the release's own "
+            "cash-flow identity" + (f"; {fixed['value_usd'].iloc[0] / 1e6:,.0f}M from the "
+                                    f"identity ({fixed['derivation_detail'].iloc[0]}) is used"
+                                    if len(fixed) else ""))
+    reported = fin[(fin["derivation"] != "sum") & (fin["identity_check"] != "fails")]
     for (metric, end), grp in reported.groupby(["metric", "period_end_date"]):
         latest = grp.sort_values("published_date").groupby("source_id").tail(1)
-        if latest["value_usd"].max() - latest["value_usd"].min() > 2 * ROUNDING_USD:
+        slack = 2 * ROUNDING_USD + latest["precision_usd"].fillna(0).max()
+        if latest["value_usd"].max() - latest["value_usd"].min() > slack:
             versions = "; ".join(f"{r.source_id} {r.value_usd / 1e6:,.0f}M"
                                  for r in latest.sort_values("source_id").itertuples())
             add("conflict", label[end], f"{metric}: {versions}")
@@ -345,29 +662,35 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         if have.empty:
             add("gap", "all", f"{metric}: not in the sources")
             continue
-        keys = sorted(set(have["fiscal_year"] * 4 + have["fiscal_quarter"] - 1))
-        missing = [f"FY{k // 4 % 100:02d} Q{k % 4 + 1}" for k in range(keys[0], keys[-1])
-                   if k not in keys]
+        missing = _missing_quarters(have)
         if missing:
             add("gap", ", ".join(missing), f"{metric}: missing between the first and the last "
                                            "quarter the sources cover (not in any source, or "
                                            "not derivable because year-to-date periods do not "
                                            "line up); not estimated")
-    cur = current_financials(ticker, as_of)
-    for how, grp in cur[cur["derivation"] != "reported"].groupby("derivation"):
+    cur = as_of_rows(fin, as_of)
+    capex = cur[cur["metric"] == company["capex_metric"]]["period_end_date"]
+    for part in SUMS[COMPARABLE]:
+        have = set(cur.loc[cur["metric"] == part, "period_end_date"])
+        lacking = [label[e] for e in sorted(capex) if e not in have]
+        if lacking:
+            add("gap", _span(lacking), f"comparable measure: {METRIC_NAMES[part].lower()} "
+                                       f"not in the sources for {len(lacking)} of "
+                                       f"{len(capex)} quarters; comparable capex is left "
+                                       "empty there, never a partial sum")
+    for how, grp in cur[~cur["derivation"].isin(["reported"])].groupby("derivation"):
         add("derived", f"{len(grp)} quarters",
             f"{how}: " + ", ".join(sorted({m for m in grp["metric"]})))
-    bound = cur[cur["published_date_basis"].str.startswith("release date not in the sources")]
-    if not bound.empty:
-        add("date", f"{bound['period_end_date'].nunique()} quarters",
-            "no release date in the sources: the figure is taken as public from the day its "
-            "10-Q/10-K was due at the latest")
+    for r in cur[cur["published_basis"] == "filing_deadline"].itertuples():
+        add("date", label[r.period_end_date],
+            f"{r.metric}: no release date in the sources; taken as public from "
+            f"{r.published_date:%Y-%m-%d}, the day its 10-Q/10-K was due at the latest")
     rel = data.load_earnings_releases()
     rel = rel[(rel["ticker"] == ticker) & (rel["release_date"] <= as_of)]
     if rel.empty:
         add("date", "all", "no earnings release dates in the sources: stock reactions are not "
                            "computed")
-    for r in rel[rel["note"].fillna("").str.contains("corrected|timing")].itertuples():
+    for r in rel[rel["note"].fillna("").str.contains("corrected")].itertuples():
         add("date", f"FY{r.fiscal_year % 100:02d} Q{r.fiscal_quarter}", r.note)
     st = data.load_statements()
     st = st[st["ticker"] == ticker]
@@ -380,48 +703,102 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["ticker", "kind", "period", "detail"])
 
 
+def _missing_quarters(have: pd.DataFrame) -> list[str]:
+    keys = sorted(set(have["fiscal_year"] * 4 + have["fiscal_quarter"] - 1))
+    return [f"FY{k // 4 % 100:02d} Q{k % 4 + 1}" for k in range(keys[0], keys[-1])
+            if k not in keys]
+
+
+def _span(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
+
+
+# --- the briefing and its summaries ---------------------------------------------------------
+
 def load_briefing(ticker: str, as_of=None) -> Briefing:
-    """Everything one briefing shows, as of a date (default: the latest data)."""
+    """Everything one briefing shows, as of a date (default: the data's date)."""
     ticker, as_of = check_request(ticker, as_of)
     company = data.load_companies().set_index("ticker").loc[ticker]
     quarters = quarterly(ticker, as_of, company["capex_metric"])
     statements = data.load_statements()
     statements = statements[(statements["ticker"] == ticker)
                             & (statements["event_date"] <= as_of)]
+    rows = _guidance_rows(ticker, as_of)
+    steps, others = guidance_steps(rows), other_outlooks(rows)
     notes = []
     latest = quarters.dropna(subset=["capex_usd"]).tail(1)
     missing = quarters[quarters["capex_usd"].isna()]
     if not missing.empty:
         notes.append(f"{', '.join(missing['quarter_label'])}: {company['capex_metric']} is not "
                      f"in the sources as of {as_of:%Y-%m-%d}; shown as missing, not estimated.")
-    if not latest.empty and pd.isna(latest.get("revenue_usd", pd.Series([None])).iloc[0]):
+    if not latest.empty and pd.isna(latest["revenue_usd"].iloc[0]):
         notes.append(f"{latest['quarter_label'].iloc[0]}: revenue is not in the sources.")
+    fye = company["fiscal_year_end"]
     return Briefing(
         ticker=ticker, company_name=company["company_name"], as_of=as_of,
         capex_metric=company["capex_metric"], capex_definition=company["capex_definition"],
-        quarters=quarters, guidance=guidance_history(ticker, as_of),
-        other_guidance=other_guidance(ticker, as_of), quality=quality(ticker, as_of),
-        actuals=annual_actuals(quarters), peers=peers(as_of),
-        reactions=reactions(ticker, as_of),
+        guidance_basis=company["guidance_basis"] if pd.notna(company["guidance_basis"])
+        else "", quarters=quarters, guidance=steps, other_guidance=others,
+        verdicts=verdicts(steps, others, quarters, fye, as_of),
+        current_outlook=current_outlook(steps, as_of, fye) if not steps.empty else None,
+        quality=quality(ticker, as_of), peers=peers(as_of), reactions=reactions(ticker, as_of),
         statements=statements.sort_values("event_date").reset_index(drop=True),
         sources=data.load_sources(), notes=notes)
 
 
 def summary(ticker: str, as_of=None) -> dict:
-    """The headline figures of a briefing, for the index page: latest quarter, its capex,
-    growth, trailing four quarters, intensity, current outlook, latest reaction."""
+    """The headline figures of a briefing, for the index page: latest quarter on both
+    measures, growth, trailing four quarters, current outlook, latest reaction."""
     ticker, as_of = check_request(ticker, as_of)
     company = data.load_companies().set_index("ticker").loc[ticker]
     q = quarterly(ticker, as_of, company["capex_metric"]).dropna(subset=["capex_usd"])
     last = q.iloc[-1] if not q.empty else pd.Series(dtype=object)
-    g = guidance_history(ticker, as_of)
+    steps = guidance_history(ticker, as_of)
     r = reactions(ticker, as_of)
     return dict(
         ticker=ticker, company_name=company["company_name"], as_of=as_of,
         capex_metric=company["capex_metric"], quarter_label=last.get("quarter_label"),
         capex_usd=last.get("capex_usd"), capex_yoy_pct=last.get("capex_yoy_pct"),
-        capex_ttm_usd=last.get("capex_ttm_usd"),
+        capex_ttm_usd=last.get("capex_ttm_usd"), comparable_usd=last.get("comparable_usd"),
+        comparable_missing=last.get("comparable_missing"),
         capex_to_revenue_pct=last.get("capex_to_revenue_pct"),
-        guidance=None if g.empty else g.iloc[-1].to_dict(),
+        guidance=None if steps.empty else current_outlook(steps, as_of,
+                                                          company["fiscal_year_end"]),
         reaction_pct=None if r.empty else r.iloc[-1]["move_pct"],
         reaction_excess_pct=None if r.empty else r.iloc[-1]["excess_pct"])
+
+
+def trust_summary(as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per company: how much of a briefing stands on solid ground as of a date.
+
+    Quarters with each capex measure and with revenue, outlooks, verdicts given and
+    withheld (with the reasons), releases, reactions, figures dated by the filing-deadline
+    fallback."""
+    as_of = data.as_of_date() if as_of is None else as_of
+    rows = []
+    for c in data.load_companies().itertuples():
+        b = load_briefing(c.ticker, as_of) if data_range(c.ticker)[0] <= as_of else None
+        if b is None:
+            continue
+        q = b.quarters
+        v = b.verdicts
+        withheld = v[~v["status"].isin(["within", "above", "below"])]
+        fin = current_financials(c.ticker, as_of)
+        rel = data.load_earnings_releases()
+        rows.append(dict(
+            ticker=c.ticker, as_reported_quarters=int(q["capex_usd"].notna().sum()),
+            comparable_quarters=int(q["comparable_usd"].notna().sum()),
+            revenue_quarters=int(q["revenue_usd"].notna().sum()),
+            last_quarter=q.dropna(subset=["capex_usd"])["quarter_label"].iloc[-1]
+            if q["capex_usd"].notna().any() else "",
+            outlooks=len(b.guidance) + len(b.other_guidance),
+            verdicts_given=len(v) - len(withheld), verdicts_withheld=len(withheld),
+            withheld_because="; ".join(
+                ", ".join(f"FY{r.fiscal_year}" + (f" Q{int(r.fiscal_quarter)}"
+                                                  if not pd.isna(r.fiscal_quarter) else "")
+                          for r in grp.itertuples()) + f": {reason}"
+                for reason, grp in withheld.groupby("reason", sort=False)),
+            releases=int(((rel["ticker"] == c.ticker) & (rel["release_date"] <= as_of)).sum()),
+            reactions=len(b.reactions),
+            dated_by_deadline=int((fin["published_basis"] == "filing_deadline").sum())))
+    return pd.DataFrame(rows)

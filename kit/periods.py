@@ -109,16 +109,20 @@ def is_quarter(start: date, end: date) -> bool:
     return (end - start).days + 1 in QUARTER_DAYS
 
 
-def quarters_from_ytd(spans: list[dict]) -> list[dict]:
+def quarters_from_ytd(spans: list[dict], same_vintage: str = "year") -> list[dict]:
     """Derive single quarters from cumulative (year-to-date) spans.
 
-    `spans` are dicts with at least `start`, `end` (dates) and `value`. A span that is itself
-    a quarter is returned as reported. A longer span sharing its start with a shorter one yields
-    the quarter between them -- but only when the shorter span ends the day before that quarter
-    begins and the difference is a quarter long. Nothing else is derived: a quarter whose
-    bounds do not line up is absent, never filled in; a quarter reported as such is not
-    derived again. Each result carries `derivation`
-    ('reported' or 'ytd_difference') and `parts` (the spans used, later minus earlier).
+    `spans` are dicts with at least `start`, `end` (dates) and `value`, and optionally
+    `vintage` (the filing year the figure comes from). A span that is itself a quarter is
+    returned as reported. A longer span sharing its start with a shorter one yields the
+    quarter between them -- but only when the shorter span ends the day before that quarter
+    begins, the difference is a quarter long, and, where `same_vintage` requires it, both
+    figures come from the same filing year: "year" for a year minus nine months (a revised
+    annual figure is never set against a nine-month figure from another year's filings),
+    "all" for every difference. Nothing else is derived: a quarter whose bounds do not line
+    up is absent, never filled in; a quarter reported as such is not derived again. Each
+    result carries `derivation` ('reported' or 'ytd_difference') and `parts` (the spans
+    used, later minus earlier).
     """
     out = []
     for s in spans:
@@ -128,10 +132,13 @@ def quarters_from_ytd(spans: list[dict]) -> list[dict]:
     for longer in spans:
         if is_quarter(longer["start"], longer["end"]):
             continue
+        whole_year = (longer["end"] - longer["start"]).days + 1 >= 360
+        check = same_vintage == "all" or (same_vintage == "year" and whole_year)
         earlier = [
             s for s in spans
             if s["start"] == longer["start"] and s["end"] < longer["end"]
             and is_quarter(s["end"] + timedelta(days=1), longer["end"])
+            and (not check or s.get("vintage") == longer.get("vintage"))
         ]
         for shorter in earlier:
             if (shorter["end"] + timedelta(days=1), longer["end"]) in reported:

@@ -17,7 +17,7 @@ import papermill
 from tqdm.auto import tqdm
 
 from kit import data, metrics, sections
-from kit.errors import RenderError
+from kit.errors import NoDataYet, RenderError
 from kit.html import document, notebook_to_html
 from kit.kernels import WarmKernel, default_jobs
 from kit.metrics import RequestError, check_request
@@ -109,6 +109,7 @@ class BatchResult:
     index: Path
     rendered: dict[str, Path] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    no_data: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -121,10 +122,11 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
 
     `jobs` warm kernels (default: kernels.default_jobs) start at once and each serves several
     briefings in turn; the HTML is exported here, in this process. Every request is checked
-    first (a bad ticker, date or notebook stops the batch before anything is written). A
-    failing briefing does not stop the others: it is listed in the result, on the index page
-    and with its failing cell's error. `kernels` lends already started kernels (the caller
-    shuts them down).
+    first (a bad ticker, date or notebook stops the batch before anything is written). Every
+    briefing is as of one date (default: the data's date); a company with nothing public by
+    then is listed on the index as such. A failing briefing does not stop the others: it is
+    listed in the result, on the index page and with its failing cell's error. `kernels`
+    lends already started kernels (the caller shuts them down).
     """
     wanted = tickers or None
     own = kernels is None
@@ -132,7 +134,15 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
         kernels = [WarmKernel() for _ in range(default_jobs(jobs, wanted))]
     try:
         names = wanted or list(data.load_companies()["ticker"])
-        requests = [check_request(t, as_of) for t in names]
+        day = metrics.check_date(as_of)  # one date for every briefing of the batch
+        requests, no_data = [], {}
+        for name in names:
+            try:
+                requests.append(check_request(name, day))
+            except NoDataYet:  # listed on the index; the others render
+                ticker = check_request(name)[0]
+                no_data[ticker] = (f"no {ticker} figures public by {day:%Y-%m-%d} (the first "
+                                   f"are from {metrics.data_range(ticker)[0]:%Y-%m-%d})")
         path = _check_notebook(notebook)
         source = nbformat.read(path, as_version=4)
         out = Path(out_dir)
@@ -176,9 +186,13 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
     finally:
         for kernel in kernels if own else []:
             kernel.shutdown()
-    entries = [dict(ticker=t, error=result.failed[t]) if t in result.failed
-               else {**summaries[t], "file": result.rendered[t].name} for t, _ in requests]
+    result.no_data = no_data
+    order = [*(t for t, _ in requests), *no_data]
+    entries = [dict(ticker=t, no_data=no_data[t]) if t in no_data
+               else dict(ticker=t, error=result.failed[t]) if t in result.failed
+               else {**summaries[t], "file": result.rendered[t].name} for t in sorted(
+                   order, key=[n.strip().upper() for n in names].index)]
     title = "AI-infrastructure briefings"
-    write_atomic(result.index, document(title, sections.index_html(entries, title)))
+    write_atomic(result.index, document(title, sections.index_html(entries, title, day)))
     return result
 

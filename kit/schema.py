@@ -23,6 +23,7 @@ class Column:
     description: str
     source: str
     required: bool = True
+    values: tuple[str, ...] = ()  # the allowed values of a category column, if it is one
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,24 @@ class Table:
         return f"{self.name}.csv"
 
 
-def _c(name, dtype, unit, description, source, required=True):
-    return Column(name, dtype, unit, description, source, required)
+def _c(name, dtype, unit, description, source, required=True, values=()):
+    return Column(name, dtype, unit, description, source, required, tuple(values))
+
+
+# Category vocabularies, written once: the schema enforces them and the dictionary lists them.
+METRICS = ("purchases_of_property_and_equipment", "finance_lease_principal_payments",
+           "capex_incl_finance_leases", "capex_incl_finance_lease_additions",
+           "ocf_minus_free_cash_flow", "revenue")
+DERIVATIONS = ("reported", "ytd_difference", "difference", "identity", "sum")
+IDENTITY_CHECKS = ("holds", "fails", "not_checked")
+PUBLISHED_BASES = ("release", "release_comparative", "filing", "filing_deadline", "stated")
+GUIDANCE_KINDS = ("range", "point", "about", "at_least", "at_most", "quarterly_run_rate",
+                  "raise_by")
+# What an outlook measures: a `financials` metric, or a basis the kit has no actuals for.
+GUIDANCE_BASES = ("capex_incl_finance_leases", "purchases_of_property_and_equipment",
+                  "capex_incl_finance_lease_additions", "net_cash_capex", "accrual_capex",
+                  "unstated")
+TIMINGS = ("after_close", "before_open")
 
 
 _TICKER = _c("ticker", "string", "", "Exchange ticker of the company (upper case)", "kit")
@@ -91,6 +108,12 @@ TABLES: dict[str, Table] = {
                    "The `financials` metric the company quotes as its capex", "additions"),
                 _c("capex_definition", "string", "", "What that metric is and why it is used",
                    "company releases (additions)"),
+                _c("guidance_basis", "string", "",
+                   "What the company's capex outlooks measure (see `capex_guidance.basis`), "
+                   "unless an outlook's own row says otherwise; empty if it gives none",
+                   "company statements (additions)", required=False, values=GUIDANCE_BASES),
+                _c("guidance_basis_note", "string", "", "Why, in words", "additions",
+                   required=False),
                 _c("source_url", "string", "", "Page that backs the row", "additions"),
             ),
         ),
@@ -99,12 +122,15 @@ TABLES: dict[str, Table] = {
             "Quarterly facts, tidy: one row per company x quarter x metric x source x published "
             "version. Capex metrics are cash outflows, stored positive. A later filing that "
             "changed a figure adds a row; `as_of` selects what was public on a date.",
-            ("ticker", "metric", "period_end_date", "source_id", "published_date"),
+            ("ticker", "metric", "period_end_date", "source_id", "derivation", "published_date"),
             (
                 _TICKER,
                 _c("metric", "string", "",
                    "purchases_of_property_and_equipment | finance_lease_principal_payments | "
-                   "capex_incl_finance_leases | ocf_minus_free_cash_flow | revenue", "kit"),
+                   "capex_incl_finance_leases (the comparable measure: purchases plus "
+                   "finance-lease principal) | capex_incl_finance_lease_additions (Microsoft's "
+                   "quoted capex: additions to property and equipment plus assets acquired under "
+                   "finance leases) | ocf_minus_free_cash_flow | revenue", "kit", values=METRICS),
                 _c("fiscal_year", "int", "year", "Fiscal year the quarter belongs to",
                    "press_releases / kit"),
                 _c("fiscal_quarter", "int", "quarter", "Fiscal quarter, 1-4",
@@ -118,28 +144,54 @@ TABLES: dict[str, Table] = {
                 _c("calendar_quarter", "int", "quarter",
                    "Calendar quarter holding most of the period's days (SEC `frame` rule)", "kit"),
                 _c("value_usd", "float", "USD", "The figure, in dollars", "as `source_id`"),
+                _c("precision_usd", "float", "USD",
+                   "Half the last unit the source states the figure in (50,000,000 for "
+                   "\"$24.2 billion\"): a difference within it is rounding, not a conflict. "
+                   "Empty: stated to the million or better", "kit", required=False),
                 _c("derivation", "string", "",
-                   "reported | ytd_difference (year-to-date minus the earlier year-to-date, "
-                   "only where the periods line up) | difference (of two reported figures) | "
-                   "sum (of the metrics named in `derivation_detail`)", "kit"),
+                   "reported | ytd_difference (year-to-date minus the earlier year-to-date of the "
+                   "same filing year, only where the periods line up) | difference (of two "
+                   "reported figures) | identity (from the source's own cash-flow identity, "
+                   "see `derivation_detail`) | sum (of the metrics named in "
+                   "`derivation_detail`)", "kit", values=DERIVATIONS),
                 _c("derivation_detail", "string", "", "The inputs of the derivation, with values",
                    "kit", required=False),
+                _c("identity_check", "string", "",
+                   "holds | fails | not_checked: whether the figure satisfies its source's own "
+                   "cash-flow identity (operating cash flow minus free cash flow, and minus "
+                   "finance-lease principal where the company's free cash flow subtracts it, "
+                   "equals capex). A failing figure is kept and listed by `kit data check`, "
+                   "but never used where a reconciling one exists", "kit",
+                   values=IDENTITY_CHECKS),
                 _c("published_date", "date", "",
                    "Date from which the value was public; `as_of` filters on it", "kit"),
-                _c("published_date_basis", "string", "", "Why `published_date` is that date",
-                   "kit"),
+                _c("published_basis", "string", "",
+                   "release (the period's earnings release) | release_comparative (a revised "
+                   "value, first carried as a prior-period comparative by the release and "
+                   "filing of a later period) | filing (the date of the filing) | "
+                   "filing_deadline (no release date known: the latest day the 10-Q/10-K was "
+                   "due, an upper bound) | stated (the date the cited page gives); for a sum, "
+                   "that of the later of its inputs", "kit",
+                   values=PUBLISHED_BASES),
+                _c("published_date_basis", "string", "", "Why `published_date` is that date, "
+                   "in words", "kit"),
                 _SOURCE_ID,
                 _c("source_url", "string", "", "Filing or release the value comes from",
                    "as `source_id`"),
-                _c("source_detail", "string", "", "File, key or XBRL concept, filing",
+                _c("source_detail", "string", "", "File, key or XBRL concept",
                    "as `source_id`"),
+                _c("source_filed_date", "date", "",
+                   "Date of the filing the source copied the value from (the later one for a "
+                   "derived value); after `published_date` where the source copied a later "
+                   "filing's comparative, so a briefing names it only from that date",
+                   "as `source_id`", required=False),
             ),
         ),
         Table(
             "capex_guidance",
             "Capital-expenditure outlooks as management gave them, one row per source that "
             "reported one on a date.",
-            ("ticker", "fiscal_year", "given_date", "source_url"),
+            ("ticker", "fiscal_year", "fiscal_quarter", "per", "given_date", "source_url"),
             (
                 _TICKER,
                 _c("fiscal_year", "int", "year", "Fiscal year the outlook covers",
@@ -148,12 +200,22 @@ TABLES: dict[str, Table] = {
                    "The one fiscal quarter it covers, if it covers a single quarter",
                    "additions", required=False),
                 _c("per", "string", "", "year (a total for the year) | quarter (a figure per "
-                   "quarter)", "additions"),
+                   "quarter)", "additions", values=("year", "quarter")),
                 _c("guidance_kind", "string", "",
-                   "range | point | about | at_least | quarterly_run_rate | raise_by (an "
-                   "increase over the earlier outlook)", "statements / additions"),
+                   "range | point | about | at_least | at_most (\"as much as\") | "
+                   "quarterly_run_rate | raise_by (an increase over the earlier outlook)",
+                   "statements / additions",
+                   values=GUIDANCE_KINDS),
+                _c("basis", "string", "",
+                   "What the outlook measures: a `financials` metric (capex_incl_finance_leases, "
+                   "purchases_of_property_and_equipment, capex_incl_finance_lease_additions), or "
+                   "net_cash_capex (net of proceeds from sales and incentives), accrual_capex "
+                   "(capex accrued, paid or not) or unstated. A verdict against the actual is "
+                   "given only on the same basis", "additions (companies.csv guidance_basis, or "
+                   "the outlook's own row)", values=GUIDANCE_BASES),
                 _c("low_usd", "float", "USD", "Low end (the figure itself for point, about, "
-                   "at_least, run rate; the increase for raise_by)", "statements"),
+                   "at_least, run rate; the increase for raise_by); empty for at_most",
+                   "statements", required=False),
                 _c("high_usd", "float", "USD", "High end (= low for a point; empty for "
                    "at_least)", "statements", required=False),
                 _c("given_date", "date", "", "Date management gave the outlook", "statements"),
@@ -183,7 +245,8 @@ TABLES: dict[str, Table] = {
                 _c("release_date", "date", "", "Date of the release",
                    "press_releases / earnings_dates"),
                 _c("timing", "string", "", "after_close | before_open, where a source says so "
-                   "(see `note`); empty when no source says", "additions", required=False),
+                   "(see `note`); empty when no source says", "additions", required=False,
+                   values=TIMINGS),
                 _SOURCE_ID,
                 _c("source_url", "string", "", "The release on SEC EDGAR", "press_releases"),
                 _c("note", "string", "", "Cross-check against `earnings_dates.csv`, and "
@@ -200,6 +263,11 @@ TABLES: dict[str, Table] = {
                 _TICKER,
                 _c("price_date", "date", "", "Trading day", "prices"),
                 _c("adj_close_usd", "float", "USD per share", "Adjusted close", "prices"),
+                _c("scale_factor", "float", "",
+                   "`adj_close_usd` is the source's adjusted close times this factor: it puts "
+                   "the newer file's later adjustment on the older file's basis, measured over "
+                   "the days both cover, so the series joins without a jump. Empty: as in the "
+                   "file", "kit", required=False),
                 _SOURCE_ID,
             ),
         ),
@@ -262,6 +330,13 @@ def validate(df: pd.DataFrame, table: str, path: str) -> pd.DataFrame:
             line = int(empty.to_numpy().nonzero()[0][0]) + 2
             raise DataError(f"{path}, line {line}, column {col.name}: value is empty")
         out[col.name] = _convert(raw.where(~empty), col, path)
+        if col.values:
+            wrong = out[col.name].notna() & ~out[col.name].isin(col.values)
+            if wrong.any():
+                i = int(wrong.to_numpy().nonzero()[0][0])
+                raise DataError(f"{path}, line {i + 2}, column {col.name}: "
+                                f"{out[col.name].iloc[i]!r} is not one of "
+                                f"{', '.join(col.values)}")
     result = pd.DataFrame(out, index=df.index)
     dup = result.duplicated(list(spec.key), keep=False)
     if dup.any():
@@ -283,8 +358,9 @@ def validate(df: pd.DataFrame, table: str, path: str) -> pd.DataFrame:
 # Metrics the kit computes as the sum of others (derivation "sum"), and their parts.
 SUMS = {"capex_incl_finance_leases": ("purchases_of_property_and_equipment",
                                       "finance_lease_principal_payments")}
-CAPEX_METRICS = ("purchases_of_property_and_equipment", "finance_lease_principal_payments",
-                 "capex_incl_finance_leases", "ocf_minus_free_cash_flow")
+CAPEX_METRICS = tuple(m for m in METRICS if m != "revenue")
+# The comparable measure: one definition for every company (see README, "Two capex measures").
+COMPARABLE = "capex_incl_finance_leases"
 # Rules a row must keep beyond its types: (column named in the error, rule, bad rows).
 ROW_CHECKS = {
     "financials": (
@@ -371,6 +447,8 @@ def data_dictionary(as_of: str) -> str:
                   "| column | type | unit | meaning | source |", "|---|---|---|---|---|"]
         for c in t.columns:
             req = "" if c.required else " (may be empty)"
+            if c.values:
+                req += " One of: " + ", ".join(f"`{v}`" for v in c.values) + "."
             lines.append(f"| {c.name} | {c.dtype} | {c.unit} | {c.description}{req} | {c.source} |")
         rules = [f"{column}: {rule}" for column, rule, _ in ROW_CHECKS.get(t.name, ())]
         if rules:

@@ -8,6 +8,7 @@ in here: figures come from the raw files; the kit's own sourced rows and correct
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -36,6 +37,15 @@ _PRESS_CAPEX_KEYS = {
     "apple": {"purchases_of_property_and_equipment": "capitalExpenditures"},
     "tesla": {"purchases_of_property_and_equipment": "capex"},
 }
+# The release's own cash-flow identity per folder: (operating cash flow, free cash flow,
+# finance-lease principal where the company's free cash flow subtracts it).
+_PRESS_IDENTITY = {
+    "meta": ("operatingCashFlow", "freeCashFlow", "financeLeasePayments"),
+    "microsoft": ("operatingCF", "freeCashFlow", None),
+    "alphabet": ("operatingCF", "freeCashFlow", None),
+    "apple": ("operatingCashFlow", "freeCashFlow", None),
+    "tesla": ("operatingCF", "freeCashFlow", None),
+}
 _EARNINGS_DATES_ALIAS = {"GOOGL": "GOOG"}  # earnings_dates.csv lists Alphabet as GOOG
 _SEC_ITEMS = {"capex": "purchases_of_property_and_equipment", "revenue": "revenue"}
 # XBRL concepts per metric, in order of preference (`capex_concept` of the company first).
@@ -45,19 +55,22 @@ _FACT_CONCEPTS = {
     "revenue": ("RevenueFromContractWithCustomerExcludingAssessedTax", "Revenues"),
 }
 # When two sources publish the same quarter on the same date, the first listed wins.
-SOURCE_PRIORITY = ("sec_companyfacts", "sec_extract", "press_releases", "sec_calendar",
-                   "recent_financials", "derived")
+SOURCE_PRIORITY = ("sec_companyfacts", "sec_companyfacts_copy", "sec_extract",
+                   "press_releases", "sec_calendar", "recent_financials", "additions", "derived")
 ROUNDING_USD = 0.5e6  # press releases and XBRL figures are in whole millions
 FILING_DAYS = {"10-Q": 45, "10-K": 90}  # the longest deadline any filer has after a period
-FIRST_YEAR = 2019  # the other sources start in 2020; older calendar-quarter rows are not used
+FIRST_YEAR = 2019  # the other sources start in 2020; older SEC rows are not used
 
 SOURCES = [
     dict(source_id="press_releases",
          title="Quarterly figures extracted from 8-K EX-99.1 earnings releases (MIT)",
          origin_url="https://github.com/akiraak/ai-financial-analyst",
          origin_commit="a47d373a21546421acb40a16f655a75fc51448b2", path="press_releases/",
-         known_issues="Meta capex missing for 2024 Q1-Q3 and 2020 Q1-Q3; extracted by a tool, "
-                      "not audited; values in USD millions, outflows negative"),
+         known_issues="Meta capex missing for 2024 Q1-Q3 and 2020 Q1-Q3, and for 2022 Q1 to "
+                      "2023 Q4 failing the release's own cash-flow identity by 19-126M: the "
+                      "identity (operating cash flow - finance-lease principal - free cash "
+                      "flow) supplies those; extracted by a tool, not audited; values in USD "
+                      "millions, outflows negative"),
     dict(source_id="sec_extract",
          title="SEC XBRL companyfacts rows, transcribed (data.sec.gov companyfacts)",
          origin_url="https://github.com/blakeweaver17-del/ai-infra-data",
@@ -89,13 +102,28 @@ SOURCES = [
          origin_url="https://github.com/kinryukii/us-tech-quant-v18",
          origin_commit="d9ce90398a7694bfacbb9740068810c89402d4d9", path="prices/",
          known_issues="No licence file; split/dividend adjusted"),
+    dict(source_id="prices_recent", title="Daily adjusted closes to 2026-09 (OHLCV files)",
+         origin_url="https://github.com/blakeweaver17-del/ai-infra-data",
+         origin_commit="07cdbe1f52ae9f9dba4076891a67c51bcb71fdf9", path="prices_recent/",
+         known_issues="Adjusted as of a later date than prices/ (levels differ by a constant "
+                      "factor per ticker): used after the last day prices/ agrees with it, "
+                      "rescaled onto prices/ (scale_factor); the last row (2026-09-29) has no "
+                      "close and is dropped; no AAPL or TSLA"),
+    dict(source_id="sec_companyfacts_copy",
+         title="SEC EDGAR XBRL companyfacts: concepts copied from public copies of the documents",
+         origin_url="additions/companyfacts/ (each file names the repository, path and commit)",
+         origin_commit="", path="additions/companyfacts/",
+         known_issues="Only the concepts the kit needs, copied verbatim; published dates are the "
+                      "filing dates of the 10-Q/10-K; a copy ends on the day it was taken"),
     dict(source_id="earnings_dates", title="Earnings release dates from SEC 8-K Item 2.02",
          origin_url="https://pypi.org/project/stocks-earnings-dates/", origin_commit="0.1.9",
          path="earnings_dates.csv",
          known_issues="TSLA dates are delivery reports (rejected); NVDA has an extra "
                       "2022-08-08; Alphabet is listed as GOOG; corrections in "
-                      "additions/corrections.csv. Used where press_releases has no release "
-                      "links (GOOGL, AMZN, ORCL) and as a cross-check elsewhere"),
+                      "additions/corrections.csv; Tesla's and CoreWeave's releases and those "
+                      "after 2025-11 are in additions/releases.csv. Used where press_releases "
+                      "has no release links (GOOGL, AMZN, ORCL) and as a cross-check "
+                      "elsewhere"),
     dict(source_id="statements", title="Sourced sentences from public web pages",
          origin_url="(made for this kit; each row has its own URL)", origin_commit="",
          path="statements.json",
@@ -159,7 +187,7 @@ def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = N
 def changes(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
     """New quarters and changed current values between two financials tables."""
     def current(fin):
-        fin = fin.sort_values("published_date")
+        fin = fin[fin["identity_check"] != "fails"].sort_values("published_date")
         return fin.groupby(["ticker", "metric", "period_end_date"])["value_usd"].last()
 
     old, new = current(before), current(after)
@@ -186,7 +214,7 @@ def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
     releases = pd.concat([_releases(src, c, dates, corrections)
                           for c in companies.to_dict("records")])
     statements = _statements(src, tickers, corrections, log)
-    prices = [_prices(src, t) for t in [*tickers, BENCHMARK]
+    prices = [_prices(src, t, log) for t in [*tickers, BENCHMARK]
               if (src / "prices" / f"{t}.csv").is_file()]
     return {
         "sources": pd.DataFrame(SOURCES),
@@ -194,7 +222,7 @@ def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
         "financials": pd.concat(
             [_financials(src, c, releases, (facts or {}).get(c["ticker"]))
              for c in companies.to_dict("records")]),
-        "capex_guidance": _guidance(statements),
+        "capex_guidance": _guidance(statements, companies),
         "earnings_releases": releases,
         "prices": pd.concat(prices),
         "statements": statements.drop(columns=[c for c in statements if c.startswith("_")]),
@@ -229,9 +257,9 @@ def _json(path: Path):
                         f"({err.msg}); restore the file from its source") from None
 
 
-def _deadline(end: date, form: str) -> tuple[date, str]:
-    return end + timedelta(days=FILING_DAYS[form]), (
-        f"release date not in the sources: the latest day the period's {form} was due "
+def _deadline(end: date, form: str) -> tuple[date, str, str]:
+    return end + timedelta(days=FILING_DAYS[form]), "filing_deadline", (
+        f"no release date in the sources: the latest day the period's {form} was due "
         f"({FILING_DAYS[form]} days after the period, the longest deadline of any filer; the "
         "company was listed by then, see prices)")
 
@@ -280,7 +308,7 @@ def _releases(src: Path, company: dict, dates: pd.DataFrame,
               corrections: pd.DataFrame) -> pd.DataFrame:
     """One row per quarter with a known release: from the 8-K links of press_releases when
     it has them, else from earnings_dates.csv (as corrected), plus additions/releases.csv
-    for quarters neither has."""
+    for quarters neither has (with the timing its page states)."""
     ticker, fye = company["ticker"], company["fiscal_year_end"]
     mine = dates[dates["ticker"] == _EARNINGS_DATES_ALIAS.get(ticker, ticker)]
     usable = mine[mine["rejected"] == ""]
@@ -298,24 +326,37 @@ def _releases(src: Path, company: dict, dates: pd.DataFrame,
             else:
                 note = "not in earnings_dates.csv"
             rows.append(dict(fiscal_year=int(link["fy"][2:]), fiscal_quarter=int(link["q"][1:]),
-                             release_date=released, source_id="press_releases",
+                             release_date=released, timing="", source_id="press_releases",
                              source_url=link["url"], note=note))
     else:
         for r in usable.to_dict("records"):
             released = _day(r["earnings_date"])
             end = _last_quarter_end_before(released, fye)
             fy, q = periods.fiscal_period(end, fye)
-            rows.append(dict(fiscal_year=fy, fiscal_quarter=q, release_date=released,
+            rows.append(dict(fiscal_year=fy, fiscal_quarter=q, release_date=released, timing="",
                              source_id="earnings_dates",
                              source_url="https://pypi.org/project/stocks-earnings-dates/",
                              note=r["correction"] or "SEC 8-K Item 2.02 date"))
-    have = {(r["fiscal_year"], r["fiscal_quarter"]) for r in rows}
-    for add in _read_csv(ADDITIONS / "releases.csv").to_dict("records"):
+    have = {(r["fiscal_year"], r["fiscal_quarter"]): r for r in rows}
+    for line, add in enumerate(_read_csv(ADDITIONS / "releases.csv").to_dict("records"), 2):
         fy, q = int(add["fiscal_year"]), int(add["fiscal_quarter"])
-        if add["ticker"] == ticker and (fy, q) not in have:
-            rows.append(dict(fiscal_year=fy, fiscal_quarter=q,
-                             release_date=_day(add["release_date"]), source_id="additions",
-                             source_url=add["source_url"], note=add["note"]))
+        if add["ticker"] != ticker:
+            continue
+        released = _day(add["release_date"])
+        if (fy, q) in have:
+            if have[(fy, q)]["release_date"] != released:
+                raise DataError(f"additions/releases.csv, line {line}: {ticker} FY{fy} Q{q} "
+                                f"released {released} disagrees with "
+                                f"{have[(fy, q)]['source_id']} "
+                                f"({have[(fy, q)]['release_date']}); add a correction instead")
+            if add["timing"] and not have[(fy, q)]["timing"]:  # the page states the time
+                have[(fy, q)]["timing"] = add["timing"]
+                have[(fy, q)]["note"] += f"; timing {add['timing']}: {add['note']} " \
+                                         f"({add['source_url']})"
+            continue
+        rows.append(dict(fiscal_year=fy, fiscal_quarter=q, release_date=released,
+                         timing=add["timing"], source_id="additions",
+                         source_url=add["source_url"], note=add["note"]))
     if not rows:
         return pd.DataFrame(columns=["ticker", "fiscal_year", "fiscal_quarter", "period_end_date",
                                      "release_date", "timing", "source_id", "source_url", "note"])
@@ -323,7 +364,6 @@ def _releases(src: Path, company: dict, dates: pd.DataFrame,
     out["ticker"] = ticker
     out["period_end_date"] = [periods.fiscal_quarter_end(fy, q, fye)
                               for fy, q in zip(out["fiscal_year"], out["fiscal_quarter"])]
-    out["timing"] = ""
     for fix in corrections[corrections["source_id"] == "earnings_releases"].to_dict("records"):
         who, day = fix["key"].split()
         hit = (out["ticker"] == who) & (out["release_date"] == _day(day))
@@ -342,6 +382,12 @@ def _last_quarter_end_before(day: date, fye: str) -> date:
     return max(e for e in ends if e < day)
 
 
+def _filing_year(filed: date, fye: str) -> int:
+    """The fiscal year of the period a filing reports: the last fiscal quarter that ended
+    before it was filed. Two figures of the same filing year come from one set of books."""
+    return periods.fiscal_period(_last_quarter_end_before(filed, fye), fye)[0]
+
+
 # --- quarterly financials ------------------------------------------------------------------
 
 def _financials(src: Path, company: dict, releases: pd.DataFrame,
@@ -352,9 +398,18 @@ def _financials(src: Path, company: dict, releases: pd.DataFrame,
     listed = _listed(src, ticker)
     press = _press_rows(src, ticker, fye, release_on, listed)
     facts_url = f"https://data.sec.gov/api/xbrl/companyfacts/CIK{company['cik']}.json"
-    sec, own_filing = _sec_rows(src, ticker, facts_url, press, release_on, listed)
+    sec, own_filing = _sec_rows(src, company, facts_url, press, release_on, listed)
     rows = press + sec + _calendar_rows(src, ticker, fye, release_on, listed)
     rows += _recent_rows(src, ticker, fye, release_on, own_filing)
+    rows += _added_rows(ticker, fye, release_on, listed)
+    copy = ADDITIONS / "companyfacts" / f"{ticker}.json"
+    if copy.is_file():
+        doc = _json(copy)
+        origin = doc["origin"]
+        rows += [r for r in facts_rows(doc, company, f"{origin['repository']}/blob/"
+                                                     f"{origin['commit']}/{origin['path']}",
+                                       "sec_companyfacts_copy")
+                 if r["period_end_date"].year >= FIRST_YEAR]  # the span of the other sources
     if facts is not None:
         rows += facts_rows(facts, company, facts_url)
     rows += _sums(rows)
@@ -375,73 +430,110 @@ def _financials(src: Path, company: dict, releases: pd.DataFrame,
     return df
 
 
-def _row(metric, start, end, value, published, basis, source_id, url, detail,
-         derivation="reported", derivation_detail=""):
+def _row(metric, start, end, value, published, source_id, url, detail,
+         derivation="reported", derivation_detail="", check="not_checked", filed=None,
+         precision=None):
+    """One financials row; `published` is (date, published_basis, the reason in words)."""
+    day, basis, words = published
     return dict(metric=metric, period_start_date=start, period_end_date=end, value_usd=value,
                 derivation=derivation, derivation_detail=derivation_detail,
-                published_date=published, published_date_basis=basis, source_id=source_id,
-                source_url=url, source_detail=detail)
+                identity_check=check, published_date=day, published_basis=basis,
+                published_date_basis=words, source_id=source_id, source_url=url,
+                source_detail=detail, source_filed_date=filed, precision_usd=precision)
 
 
 def _published(end: date, fiscal_quarter: int, release_on: dict,
-               listed: date | None) -> tuple[date, str, str] | None:
-    """(date, basis, url) for a figure first published with its period's release; without a
-    release date, the period's filing deadline if the company was listed; else None."""
+               listed: date | None) -> tuple[tuple[date, str, str], str] | None:
+    """((date, basis, words), url) for a figure first published with its period's release;
+    without a release date, the period's filing deadline if the company was listed; else
+    None."""
     if end in release_on:
         released, url = release_on[end]
-        return released, "date of the earnings release", url
+        return (released, "release", "date of the earnings release"), url
     if listed is not None and listed <= end:
-        return (*_deadline(end, "10-K" if fiscal_quarter == 4 else "10-Q"), "")
+        return _deadline(end, "10-K" if fiscal_quarter == 4 else "10-Q"), ""
     return None
+
+
+def _identity(flows: dict, keys: tuple[str, str, str | None]) -> tuple[int, str] | None:
+    """Capex from the release's own cash-flow identity: operating cash flow minus free cash
+    flow (minus finance-lease principal where the company's free cash flow subtracts it).
+    None when an input is missing. Outflows are negative in the source."""
+    ocf, fcf, lease = keys
+    if flows.get(ocf) is None or flows.get(fcf) is None or (lease and flows.get(lease) is None):
+        return None
+    value = flows[ocf] - flows[fcf] + (flows[lease] if lease else 0)
+    detail = f"{ocf} {flows[ocf]:,}M minus {fcf} {flows[fcf]:,}M" + (
+        f" minus {lease} {-flows[lease]:,}M" if lease else "")
+    return value, detail
 
 
 def _press_rows(src: Path, ticker: str, fye: str, release_on: dict,
                 listed: date | None) -> list[dict]:
+    """Figures from the press-release extract. Capex is checked against the release's own
+    cash-flow identity: a figure that fails it is kept but flagged, and the identity's value
+    (which reconciles) is added beside it; where capex is missing the identity supplies it."""
     if ticker not in _PRESS_FOLDERS:
         return []
     folder = src / "press_releases" / _PRESS_FOLDERS[ticker]
     cash = _json(folder / "cash-flows.json")
     income = _json(folder / "financials.json")
-    wanted = [(m, cash, "cash-flows.json", k, -1)
-              for m, k in _PRESS_CAPEX_KEYS.get(folder.name, {}).items()]
+    keys = _PRESS_CAPEX_KEYS.get(folder.name, {})
+    wanted = [(m, cash, "cash-flows.json", k, -1) for m, k in keys.items()]
     wanted.append(("revenue", income, "financials.json", "revenue", 1))
     rows = []
     labels = sorted({(fy, q) for doc in (cash, income) for fy, qs in doc.items() for q in qs})
     for fy_label, q_label in labels:
-        if True:
-            fy, q = int(fy_label[2:]), int(q_label[1:])
-            start, end = periods.fiscal_quarter_bounds(fy, q, fye)
-            known = _published(end, q, release_on, listed)
-            if known is None:
-                continue  # no date known: cannot say when it was public
-            public, basis, url = known
-            url = url or "https://github.com/akiraak/ai-financial-analyst"
-            found = []
-            for metric, doc, filename, key, sign in wanted:
-                figure = doc.get(fy_label, {}).get(q_label, {}).get(key)
-                where = f"press_releases/{folder.name}/{filename} {fy_label}.{q_label}.{key}"
-                if figure is not None:
-                    found.append((metric, sign * figure, where, ""))
-            if folder.name == "nvidia":  # no capex key: operating cash flow minus free cash flow
-                flows = cash.get(fy_label, {}).get(q_label, {})
-                if flows.get("operatingCF") is not None and flows.get("freeCashFlow") is not None:
-                    where = f"press_releases/nvidia/cash-flows.json {fy_label}.{q_label}"
-                    found.append(("ocf_minus_free_cash_flow",
-                                  flows["operatingCF"] - flows["freeCashFlow"], where,
-                                  f"operatingCF {flows['operatingCF']:,}M minus freeCashFlow "
-                                  f"{flows['freeCashFlow']:,}M"))
-            for metric, millions, where, how in found:
-                if millions < 0:
-                    raise DataError(f"{where}: {millions} has the wrong sign for {metric}; "
-                                    "outflows are negative in this source")
-                rows.append(_row(metric, start, end, millions * 1e6, public, basis,
-                                 "press_releases", url, f"{where} (USD millions)",
-                                 "difference" if how else "reported", how))
+        fy, q = int(fy_label[2:]), int(q_label[1:])
+        start, end = periods.fiscal_quarter_bounds(fy, q, fye)
+        known = _published(end, q, release_on, listed)
+        if known is None:
+            continue  # no date known: cannot say when it was public
+        public, url = known
+        url = url or "https://github.com/akiraak/ai-financial-analyst"
+        flows = cash.get(fy_label, {}).get(q_label, {})
+        found = []
+        for metric, doc, filename, key, sign in wanted:
+            figure = doc.get(fy_label, {}).get(q_label, {}).get(key)
+            where = f"press_releases/{folder.name}/{filename} {fy_label}.{q_label}"
+            if figure is not None:
+                found.append([metric, sign * figure, f"{where}.{key}", "reported", "",
+                              "not_checked"])
+        identity = (_identity(flows, _PRESS_IDENTITY[folder.name])
+                    if folder.name in _PRESS_IDENTITY else None)
+        if identity is not None:
+            value, how = identity
+            capex = [f for f in found if f[0] == "purchases_of_property_and_equipment"]
+            for f in capex:
+                f[5] = "holds" if abs(f[1] - value) <= 1 else "fails"
+            if not capex or capex[0][5] == "fails":
+                found.append(["purchases_of_property_and_equipment", value,
+                              f"press_releases/{folder.name}/cash-flows.json "
+                              f"{fy_label}.{q_label}", "identity", how, "holds"])
+        if folder.name == "nvidia":  # no capex key: operating cash flow minus free cash flow
+            if flows.get("operatingCF") is not None and flows.get("freeCashFlow") is not None:
+                found.append(["ocf_minus_free_cash_flow",
+                              flows["operatingCF"] - flows["freeCashFlow"],
+                              f"press_releases/nvidia/cash-flows.json {fy_label}.{q_label}",
+                              "difference", f"operatingCF {flows['operatingCF']:,}M minus "
+                                            f"freeCashFlow {flows['freeCashFlow']:,}M",
+                              "not_checked"])
+        for metric, millions, where, derivation, how, check in found:
+            if millions < 0:
+                raise DataError(f"{where}: {millions} has the wrong sign for {metric}; "
+                                "outflows are negative in this source")
+            rows.append(_row(metric, start, end, millions * 1e6, public, "press_releases", url,
+                             f"{where} (USD millions)", derivation, how, check))
     return rows
 
 
-def _sec_rows(src: Path, ticker: str, url: str, press: list[dict], release_on: dict,
-             listed: date | None):
+def _sec_rows(src: Path, company: dict, url: str, press: list[dict], release_on: dict,
+              listed: date | None):
+    """Quarters from the transcribed XBRL extract, which records only the latest filing of
+    each figure. A year minus nine months is derived only from two figures of the same filing
+    year (periods.quarters_from_ytd): a revised annual figure is never set against a
+    nine-month figure from another year's filings."""
+    ticker, fye = company["ticker"], company["fiscal_year_end"]
     extract = _read_csv(src / "sec_extract" / "companyfacts_extract.csv").drop_duplicates()
     extract = extract[(extract["ticker"] == ticker) & extract["item"].isin(_SEC_ITEMS)]
     own_filing: dict[date, tuple[date, str]] = {}  # period end -> its own 10-Q/10-K
@@ -452,58 +544,68 @@ def _sec_rows(src: Path, ticker: str, url: str, press: list[dict], release_on: d
             own_filing[end] = min(own_filing.get(end, (filed, r["form"])), (filed, r["form"]))
         spans.setdefault(_SEC_ITEMS[r["item"]], []).append(
             dict(start=start, end=end, value=float(r["val_usd"]), filed=filed, form=r["form"],
-                 concept=r["concept"], label=r["period_label"]))
+                 concept=r["concept"], label=r["period_label"],
+                 vintage=_filing_year(filed, fye)))
     rows = []
     for metric, metric_spans in spans.items():
-        by_press = [p for p in press if p["metric"] == metric]
+        good = [p for p in press if p["metric"] == metric and p["identity_check"] != "fails"]
         for s in metric_spans:
-            s["public"], s["basis"] = _first_public(s, by_press, release_on, listed)
+            s["public"] = _first_public(s, good, release_on, listed, fye)
         for q in periods.quarters_from_ytd(metric_spans):
             parts = q["parts"]
-            public = max(p["public"] for p in parts)
-            basis = "; ".join(p["basis"] for p in parts)
-            detail = " minus ".join(
-                f"{p['concept']} {p['start']}..{p['end']} = {p['value'] / 1e6:,.0f}M "
-                f"({p['form']} filed {p['filed']})" for p in parts)
-            rows.append(dict(metric=metric, period_start_date=q["start"],
-                             period_end_date=q["end"], value_usd=q["value"],
-                             derivation=q["derivation"],
-                             derivation_detail=detail if len(parts) > 1 else "",
-                             published_date=public, published_date_basis=basis,
-                             source_id="sec_extract", source_url=url,
-                             source_detail=f"sec_extract/companyfacts_extract.csv: {detail}"))
+            latest = max(parts, key=lambda p: p["public"][0])
+            words = "; ".join(p["public"][2] for p in parts)
+            detail = " minus ".join(f"{p['concept']} {p['start']}..{p['end']} = "
+                                    f"{p['value'] / 1e6:,.0f}M ({p['form']})" for p in parts)
+            rows.append(_row(metric, q["start"], q["end"], q["value"],
+                             (latest["public"][0], latest["public"][1], words), "sec_extract",
+                             url, f"sec_extract/companyfacts_extract.csv: {detail}",
+                             q["derivation"], detail if len(parts) > 1 else "",
+                             filed=max(p["filed"] for p in parts)))
     return rows, own_filing
 
 
-def _first_public(span: dict, press: list[dict], release_on: dict,
-                  listed: date | None) -> tuple[date, str]:
-    """When an XBRL value became public, and why we say so.
+def _first_public(span: dict, press: list[dict], release_on: dict, listed: date | None,
+                  fye: str) -> tuple[date, str, str]:
+    """When an XBRL value became public, and why we say so: (date, basis, words).
 
     The extract records only the latest filing that reported a value (often the next year's
-    comparative). If the press releases give a different figure for the same span, the XBRL
-    value is a revision, public from that later filing. Otherwise it is taken as first
+    comparative). If the releases give a different figure for the same span, the XBRL value
+    is a revision: public from the first document that carried it, the release (and 10-Q or
+    10-K) of the later period whose comparative it is. Otherwise it is taken as first
     published with the period's own release; with no release known, by the period's filing
     deadline if the company was listed by then, else on the filing the extract records.
     """
     covered = [p for p in press if span["start"] <= p["period_start_date"]
                and p["period_end_date"] <= span["end"]]
     n_quarters = round(((span["end"] - span["start"]).days + 1) / 91.3)
-    filing = f"{span['form']} filed {span['filed']}"
     if len(covered) == n_quarters and covered:
         press_value = sum(p["value_usd"] for p in covered)
         if abs(press_value - span["value"]) > ROUNDING_USD * n_quarters:
-            return span["filed"], (f"revised: the releases gave {press_value / 1e6:,.0f}M for "
-                                   f"{span['start']}..{span['end']}; public from the {filing}")
+            said = (f"revised: the releases gave {press_value / 1e6:,.0f}M for "
+                    f"{span['start']}..{span['end']}")
+            reported = _last_quarter_end_before(span["filed"], fye)
+            if n_quarters < 4 and reported in release_on \
+                    and release_on[reported][0] <= span["filed"]:
+                released = release_on[reported][0]
+                fy, fq = periods.fiscal_period(reported, fye)
+                return released, "release_comparative", (
+                    f"{said}; the revised figure is first carried as the prior-year comparative "
+                    f"of the FY{fy} Q{fq} release of {released} and its {span['form']}")
+            return span["filed"], "filing", (
+                f"{said}; public from the {span['form']} the extract records (for a year, an "
+                "earlier 10-K may have carried it)")
     if span["end"] in release_on:
         released = release_on[span["end"]][0]
-        return released, (f"assumed first published with the period's release on {released}; "
-                          f"the extract records the latest filing repeating it ({filing})")
+        return released, "release", (
+            f"assumed first published with the period's release on {released}"
+            + ("; the releases give the same figure" if covered else ""))
     if listed is not None and listed <= span["end"]:
         form = "10-K" if span["end"] - span["start"] > timedelta(days=300) else "10-Q"
-        due, basis = _deadline(span["end"], form)
-        if due < span["filed"]:
-            return due, basis
-    return span["filed"], f"date of the {filing}"
+        due = _deadline(span["end"], form)
+        if due[0] < span["filed"]:
+            return due
+    return span["filed"], "filing", f"date of the {span['form']} the extract records"
 
 
 def _recent_rows(src: Path, ticker: str, fye: str, release_on: dict,
@@ -524,17 +626,55 @@ def _recent_rows(src: Path, ticker: str, fye: str, release_on: dict,
         if q.get("revenue") is None:
             continue
         if end in release_on:
-            public, basis = release_on[end][0], "date of the earnings release"
+            public = (release_on[end][0], "release", "date of the earnings release")
         elif end in own_filing:
             filed, form = own_filing[end]
-            public, basis = filed, f"date the period's own {form} was filed (sec_extract)"
+            public = (filed, "filing", f"date the period's own {form} was filed (sec_extract)")
         else:
             continue  # no date known: cannot say when it was public
         rows.append(_row("revenue", periods.fiscal_quarter_bounds(fy, fq, fye)[0], end,
-                         float(q["revenue"]), public, basis, "recent_financials",
+                         float(q["revenue"]), public, "recent_financials",
                          "https://github.com/gbrakel/stock-intelligence-app",
                          f"recent_financials/{ticker}.json quarterly "
                          f"period_end={q['period_end']} revenue"))
+    return rows
+
+
+_UNITS = {"million": 1e6, "billion": 1e9}
+
+
+def _added_rows(ticker: str, fye: str, release_on: dict, listed: date | None) -> list[dict]:
+    """Figures the raw files lack, from additions/financials.csv: each quotes the sentence of
+    its page that states it, and the build checks the figure against the quote. Public from
+    the period's release where known, else from the date the page gives."""
+    path = ADDITIONS / "financials.csv"
+    rows = []
+    for a in _read_csv(path).to_dict("records"):
+        if a["ticker"] != ticker:
+            continue
+        where = (f"additions/financials.csv, the row for {ticker} FY{a['fiscal_year']} "
+                 f"Q{a['fiscal_quarter']} {a['metric']}")  # fields span lines: name the row
+        text, quote = " ".join(a["text"].split()), " ".join(a["quote"].split())
+        if quote not in text:
+            raise DataError(f"{where}, column quote: not in the row's text; quote it exactly")
+        if a["value"] not in quote:
+            raise DataError(f"{where}, column value: {a['value']} is not in the quote "
+                            f"{quote!r}")
+        fy, fq = int(a["fiscal_year"]), int(a["fiscal_quarter"])
+        start, end = periods.fiscal_quarter_bounds(fy, fq, fye)
+        if a["published_date"]:  # the page shows it only later than the period's release
+            public = (_day(a["published_date"]), "stated", a["published_note"])
+        elif (known := _published(end, fq, release_on, listed)) is not None:
+            public = known[0]
+        else:
+            raise DataError(f"{where}: no release date known for FY{fy} Q{fq}; give "
+                            "published_date and published_note")
+        decimals = len(a["value"].partition(".")[2])
+        unit = _UNITS[a["unit"]]
+        rows.append(_row(a["metric"], start, end, float(a["value"]) * unit, public,
+                         "additions", a["source_url"],
+                         f"additions/financials.csv: \"{quote}\" "
+                         f"({a['source_type']})", precision=unit * 10 ** -decimals / 2))
     return rows
 
 
@@ -567,67 +707,75 @@ def _calendar_rows(src: Path, ticker: str, fye: str, release_on: dict,
         known = _published(end, fiscal_q, release_on, listed)
         if known is None:
             continue
-        public, basis, _ = known
-        rows.append(_row("purchases_of_property_and_equipment", start, end,
-                         value, public, basis + " (the source has no filing dates)",
+        (public, basis, words), _ = known
+        rows.append(_row("purchases_of_property_and_equipment", start, end, value,
+                         (public, basis, words + " (the source has no filing dates)"),
                          "sec_calendar", url,
                          f"sec_extract/capex_calendar_quarters.csv {ticker} {year} Q{q} "
                          f"({concept})", "ytd_difference" if how else "reported", how))
     return rows
 
 
-def facts_rows(doc: dict, company: dict, url: str) -> list[dict]:
+def facts_rows(doc: dict, company: dict, url: str,
+               source_id: str = "sec_companyfacts") -> list[dict]:
     """Quarterly rows from one SEC companyfacts document, one per value *version*.
 
     companyfacts lists every filing that reported a value (10-Q, 10-K, S-1, amendments),
     with its `filed` date, so the first publication and every later revision are known
     exactly. Spans that do not end on one of the company's fiscal quarter ends are skipped.
-    Year-to-date values give single quarters only where the spans line up
-    (periods.quarters_from_ytd); a derived quarter gets a new version whenever either of its
-    parts changed.
+    Year-to-date values give single quarters only where the spans line up and both come
+    from the same filing year (periods.quarters_from_ytd). On each day a filing changed one
+    of its parts, a quarter gets the value of the parts then current, and a version is kept
+    when that value differs from the one before by more than rounding. `source_id` names
+    where the document came from (a live refresh, or a copy in additions/companyfacts/).
     """
     gaap = doc.get("facts", {}).get("us-gaap", {})
+    fye = company["fiscal_year_end"]
     rows = []
     for metric, concepts in _FACT_CONCEPTS.items():
         if metric == "purchases_of_property_and_equipment" and company.get("capex_concept"):
             concepts = (company["capex_concept"],)
-        versions: dict[tuple[date, date], list[dict]] = {}
+        chosen: dict[tuple[date, date], str] = {}  # span -> the preferred concept giving it
+        versions: dict[tuple[date, date, int], list[dict]] = {}  # by span and filing year
         for concept in concepts:
             for f in gaap.get(concept, {}).get("units", {}).get("USD", []):
                 if "start" not in f:
                     continue  # an instant (balance), not a flow over a period
-                span = (_day(f["start"]), _day(f["end"]))
-                if not _is_fiscal_end(span[1], company["fiscal_year_end"]):
+                start, end, filed = _day(f["start"]), _day(f["end"]), _day(f["filed"])
+                if not _is_fiscal_end(end, fye):
                     continue  # e.g. a pre-IPO or transition period off the fiscal calendar
-                if span in versions and versions[span][0]["concept"] != concept:
+                if chosen.setdefault((start, end), concept) != concept:
                     continue  # the preferred concept already gives this span
-                versions.setdefault(span, []).append(
-                    dict(concept=concept, value=float(f["val"]), filed=_day(f["filed"]),
-                         form=f["form"], accn=f["accn"]))
-        spans = [dict(start=a, end=b, value=0.0) for a, b in versions]
-        for q in periods.quarters_from_ytd(spans):
-            parts = [versions[(p["start"], p["end"])] for p in q["parts"]]
-            last = None
+                versions.setdefault((start, end, _filing_year(filed, fye)), []).append(
+                    dict(value=float(f["val"]), filed=filed, form=f["form"], accn=f["accn"],
+                         concept=concept))
+        geometry = [dict(start=a, end=b, vintage=v, value=0.0) for a, b, v in versions]
+        found: dict[tuple[date, date], list[tuple]] = {}
+        for q in periods.quarters_from_ytd(geometry, same_vintage="all"):
+            parts = [versions[(p["start"], p["end"], p["vintage"])] for p in q["parts"]]
             for day in sorted({v["filed"] for vs in parts for v in vs}):
                 current = [max((v for v in vs if v["filed"] <= day), default=None,
                                key=lambda v: (v["filed"], v["accn"])) for vs in parts]
-                if None in current:
-                    continue
-                value = current[0]["value"] - sum(v["value"] for v in current[1:])
-                if value == last:
-                    continue
+                if None not in current:
+                    value = current[0]["value"] - sum(v["value"] for v in current[1:])
+                    found.setdefault((q["start"], q["end"]), []).append(
+                        (day, value, current, q["parts"], q["derivation"]))
+        for (start, end), candidates in found.items():
+            last = None
+            for day, value, current, spans, derivation in sorted(candidates, key=lambda c: c[0]):
+                if last is not None and abs(value - last) <= ROUNDING_USD:
+                    continue  # the same figure, restated or repeated
                 first = last is None
                 last = value
                 filings = ", ".join(f"{v['form']} {v['accn']} filed {v['filed']}"
                                     for v in current)
-                detail = " minus ".join(
-                    f"{v['concept']} {p['start']}..{p['end']} = {v['value'] / 1e6:,.0f}M"
-                    for v, p in zip(current, q["parts"]))
+                detail = " minus ".join(f"{v['concept']} {p['start']}..{p['end']} = "
+                                        f"{v['value'] / 1e6:,.0f}M" for v, p in zip(current, spans))
                 rows.append(_row(
-                    metric, q["start"], q["end"], value, day,
-                    ("first filed" if first else "revised") + f" in {filings}",
-                    "sec_companyfacts", url, f"companyfacts: {detail}", q["derivation"],
-                    detail if len(current) > 1 else ""))
+                    metric, start, end, value,
+                    (day, "filing", ("first filed" if first else "revised") + f" in {filings}"),
+                    source_id, url, f"companyfacts: {detail}", derivation,
+                    detail if len(current) > 1 else "", filed=day))
     return rows
 
 
@@ -640,10 +788,11 @@ def _is_fiscal_end(day: date, fye: str) -> bool:
 
 
 def _sums(rows: list[dict]) -> list[dict]:
-    """capex_incl_finance_leases = purchases + finance-lease principal, one row per version.
+    """The comparable measure, purchases + finance-lease principal, one row per version.
 
     At each date on which either input changed, the sum of the then-current inputs is emitted,
-    so `as_of` selection over the sums equals the sum of the `as_of` selections.
+    so `as_of` selection over the sums equals the sum of the `as_of` selections. A quarter
+    missing either input has no sum: never a partial one.
     """
     (total, parts), = SUMS.items()
     by_end: dict[date, dict[str, list[dict]]] = {}
@@ -661,52 +810,98 @@ def _sums(rows: list[dict]) -> list[dict]:
                 continue
             last = current
             a, b = current
-            out.append(dict(
-                metric=total, period_start_date=a["period_start_date"],
-                period_end_date=end, value_usd=a["value_usd"] + b["value_usd"],
-                derivation="sum",
-                derivation_detail=(f"{a['metric']} {a['value_usd'] / 1e6:,.0f}M "
-                                   f"({a['source_id']}) + {b['metric']} "
-                                   f"{b['value_usd'] / 1e6:,.0f}M ({b['source_id']})"),
-                published_date=day,
-                published_date_basis="the later of its inputs' published dates",
-                source_id="derived", source_url=a["source_url"],
-                source_detail=f"{a['source_detail']} | {b['source_detail']}"))
+            later = max(current, key=lambda r: r["published_date"])  # it made the sum public
+            out.append(_row(
+                total, a["period_start_date"], end, a["value_usd"] + b["value_usd"],
+                (day, later["published_basis"],
+                 f"{later['metric']}, the later input: {later['published_date_basis']}"),
+                "derived",
+                a["source_url"], f"{a['source_detail']} | {b['source_detail']}", "sum",
+                f"{a['metric']} {a['value_usd'] / 1e6:,.0f}M ({a['source_id']}) + "
+                f"{b['metric']} {b['value_usd'] / 1e6:,.0f}M ({b['source_id']})",
+                filed=max((r["source_filed_date"] for r in (a, b) if r["source_filed_date"]),
+                          default=None),
+                precision=max((r["precision_usd"] for r in (a, b) if r["precision_usd"]),
+                              default=None)))
     return out
 
 
 def _current_row(rows: list[dict], day: date) -> dict | None:
-    """The row that was current on `day`: latest published, then by source priority."""
+    """The row that was current on `day`: latest published; on the same day one that does
+    not fail its identity check, then by source priority (metrics.as_of_rows, for frames)."""
     known = [r for r in rows if r["published_date"] <= day]
     if not known:
         return None
-    return max(known, key=lambda r: (r["published_date"],
+    return max(known, key=lambda r: (r["published_date"], r["identity_check"] != "fails",
                                      -SOURCE_PRIORITY.index(r["source_id"])))
 
 
 # --- prices --------------------------------------------------------------------------------
 
-def _prices(src: Path, ticker: str) -> pd.DataFrame:
-    path = src / "prices" / f"{ticker}.csv"
+SEAM_TOLERANCE = 1e-4  # relative: the two files' levels agree to rounding once rescaled
+
+
+def _prices(src: Path, ticker: str, log=print) -> pd.DataFrame:
+    """Daily adjusted closes: prices/ and, after the last day it agrees with them,
+    prices_recent/ rescaled onto prices/ by the ratio of the two over the days both cover
+    (the newer file is adjusted for later dividends). A day prices/ gives differently (an
+    intraday snapshot) is taken from the newer file; rows with no close are dropped."""
+    old = _price_file(src / "prices" / f"{ticker}.csv", "Date", "Adj Close", log)
+    out = pd.DataFrame({"ticker": ticker, "price_date": list(old), "adj_close_usd": list(
+        old.values()), "source_id": "prices", "scale_factor": None})
+    path = src / "prices_recent" / f"{ticker}.csv"
+    if not path.is_file():
+        return out
+    new = _price_file(path, "date", "adj_close", log)
+    common = sorted(set(old) & set(new))
+    if not common:
+        raise DataError(f"{path}: shares no day with prices/{ticker}.csv, so the two cannot be "
+                        "joined without a jump")
+    ratios = pd.Series([old[d] / new[d] for d in common], index=common)
+    factor = float(ratios.median())
+    agree = ((ratios / factor - 1).abs() <= SEAM_TOLERANCE)
+    if agree.mean() < 0.9:
+        raise DataError(f"{path}: its adjusted closes do not follow prices/{ticker}.csv by one "
+                        f"factor over the {len(common)} days both cover; check both files")
+    seam = max(d for d in common if agree[d])
+    for day in (d for d in common if not agree[d]):
+        log(f"note: prices/{ticker}.csv {day} differs from prices_recent by "
+            f"{(ratios[day] / factor - 1) * 100:+.2f} %; the newer file's close is used")
+    keep = out[(out["price_date"] <= seam)
+               & ~out["price_date"].isin([d for d in common if not agree[d]])]
+    later = sorted(d for d in new if d > seam or (d in common and not agree[d]))
+    added = pd.DataFrame({"ticker": ticker, "price_date": later,
+                          "adj_close_usd": [new[d] * factor for d in later],
+                          "source_id": "prices_recent", "scale_factor": factor})
+    return pd.concat([keep, added]).sort_values("price_date").reset_index(drop=True)
+
+
+def _price_file(path: Path, date_column: str, close_column: str, log) -> dict[date, float]:
+    """{day: adjusted close} of one price file; a row whose close is `nan` is dropped with a
+    note (prices_recent/ ends with such a row)."""
     raw = _read_csv(path)
-    for column in ("Date", "Adj Close"):
+    for column in (date_column, close_column):
         if column not in raw:
-            raise DataError(f"{path}: missing column {column}; a prices file needs Date, "
-                            "Adj Close")
-    days, closes = [], []
-    for line, (day, close) in enumerate(zip(raw["Date"], raw["Adj Close"]), start=2):
+            raise DataError(f"{path}: missing column {column}; a prices file needs "
+                            f"{date_column}, {close_column}")
+    closes = {}
+    for line, (day, close) in enumerate(zip(raw[date_column], raw[close_column]), start=2):
         try:
-            days.append(_day(day))
+            when = _day(day)
         except ValueError:
-            raise DataError(f"{path}, line {line}, column Date: {day!r} is not a date "
+            raise DataError(f"{path}, line {line}, column {date_column}: {day!r} is not a date "
                             "(YYYY-MM-DD)") from None
         try:
-            closes.append(float(close))
+            value = float(close)
         except ValueError:
-            raise DataError(f"{path}, line {line}, column Adj Close: {close!r} is not a "
+            raise DataError(f"{path}, line {line}, column {close_column}: {close!r} is not a "
                             "number") from None
-    return pd.DataFrame({"ticker": ticker, "price_date": days, "adj_close_usd": closes,
-                         "source_id": "prices"})
+        if math.isnan(value):
+            log(f"note: {path.parent.name}/{path.name} line {line} ({day}) has no close; "
+                "dropped")
+            continue
+        closes[when] = value
+    return closes
 
 
 # --- statements and guidance ---------------------------------------------------------------
@@ -770,54 +965,69 @@ def _check_seed_quotes(src: Path, added: list[dict]) -> None:
 LEVEL_KINDS = ("range", "point", "about")  # outlooks that state the year's total
 
 
-def _guidance(statements: pd.DataFrame) -> pd.DataFrame:
+def _guidance(statements: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
     """Capex outlooks: from the numeric fields of statements.json, and from
     additions/guidance.csv, whose rows name the statement (by URL) and quote the words that
     carry the figure; the build checks the quote against the statement's text and the
-    figures against any the statement already has."""
-    extra = {r["source_url"]: (i, r) for i, r in
-             enumerate(_read_csv(ADDITIONS / "guidance.csv").to_dict("records"), start=2)}
+    figures against any the statement already has. One statement may carry several outlooks
+    (for several years). Each outlook's basis is its row's, else the company's
+    `guidance_basis`."""
+    extra: dict[str, list[tuple[int, dict]]] = {}
+    for i, r in enumerate(_read_csv(ADDITIONS / "guidance.csv").to_dict("records"), start=2):
+        extra.setdefault(r["source_url"], []).append((i, r))
+    basis = dict(zip(companies["ticker"], companies["guidance_basis"]))
     rows = []
     for s in statements.to_dict("records"):
         bn = {f: None if pd.isna(s["_" + f]) else s["_" + f] for f in _GUIDANCE_FIELDS}
         low, high = bn["guidance_low_usd_bn"], bn["guidance_high_usd_bn"]
-        kind, per = "range", "year"
+        kind = "range"
         if low is None and bn["guidance_usd_bn"] is not None:
             low = high = bn["guidance_usd_bn"]
             kind = "point"
         year = int(s["kind"][-4:]) if str(s["kind"])[-4:].isdigit() else None
-        quarter = None
-        if s["source_url"] in extra:
-            line, add = extra.pop(s["source_url"])
+        prior_low, prior_high = bn["prior_low_usd_bn"], bn["prior_high_usd_bn"]
+        if prior_low is None:
+            prior_low = prior_high = bn["prior_usd_bn"]
+        own = dict(fiscal_year=year, fiscal_quarter=None, per="year", guidance_kind=kind,
+                   low=low, high=high, basis=basis.get(s["ticker"]) or "unstated")
+        outlooks = [own] if low is not None and year is not None else []
+        for line, add in extra.pop(s["source_url"], []):
             where = f"additions/guidance.csv, line {line}"
             if " ".join(add["quote"].split()) not in " ".join(str(s["text"]).split()):
                 raise DataError(f"{where}, column quote: not found in the text of the statement "
                                 "at that URL; quote it exactly")
-            new = float(add["low_usd_bn"]), float(add["high_usd_bn"] or "nan")
-            if low is not None and (new[0], new[1] if add["high_usd_bn"] else high) != (low, high):
-                raise DataError(f"{where}: {new} disagrees with the statement's own figures "
-                                f"({low}, {high})")
-            low, high = new
-            kind, per = add["guidance_kind"], add["per"]
-            year = int(add["fiscal_year"])
-            quarter = int(add["fiscal_quarter"]) if add["fiscal_quarter"] else None
-        if low is None or year is None:
-            continue
+            new = dict(fiscal_year=int(add["fiscal_year"]),
+                       fiscal_quarter=int(add["fiscal_quarter"]) if add["fiscal_quarter"]
+                       else None, per=add["per"], guidance_kind=add["guidance_kind"],
+                       low=float(add["low_usd_bn"]) if add["low_usd_bn"] else None,
+                       high=float(add["high_usd_bn"]) if add["high_usd_bn"] else None,
+                       basis=add["basis"] or own["basis"])
+            same = [o for o in outlooks if o is own and o["fiscal_year"] == new["fiscal_year"]]
+            if same and (new["low"], new["high"] if add["high_usd_bn"] else own["high"]) \
+                    != (own["low"], own["high"]):
+                raise DataError(f"{where}: {new['low']}, {new['high']} disagrees with the "
+                                f"statement's own figures ({own['low']}, {own['high']})")
+            outlooks = [o for o in outlooks if not same or o is not own] + [new]
         if pd.isna(s["event_date"]):
             continue  # shown with the statements as undated; the tracker needs a date
-        prior_low, prior_high = bn["prior_low_usd_bn"], bn["prior_high_usd_bn"]
-        if prior_low is None:
-            prior_low = prior_high = bn["prior_usd_bn"]
-        rows.append(dict(
-            ticker=s["ticker"], fiscal_year=year, fiscal_quarter=quarter, per=per,
-            guidance_kind=kind, low_usd=low * 1e9,
-            high_usd=None if pd.isna(high) else high * 1e9, given_date=s["event_date"],
-            prior_low_usd=None if prior_low is None else prior_low * 1e9,
-            prior_high_usd=None if prior_high is None else prior_high * 1e9,
-            source_id=s["source_id"], source_type=s["source_type"],
-            source_url=s["source_url"]))
+        for o in outlooks:
+            prior = (prior_low, prior_high) if o is own or o["fiscal_year"] == year \
+                else (None, None)
+            rows.append(dict(
+                ticker=s["ticker"], fiscal_year=o["fiscal_year"],
+                fiscal_quarter=o["fiscal_quarter"], per=o["per"],
+                guidance_kind=o["guidance_kind"], basis=o["basis"], low_usd=_usd(o["low"]),
+                high_usd=_usd(o["high"]),
+                given_date=s["event_date"],
+                prior_low_usd=_usd(prior[0]), prior_high_usd=_usd(prior[1]),
+                source_id=s["source_id"], source_type=s["source_type"],
+                source_url=s["source_url"]))
     if extra:
-        url, (line, _) = next(iter(extra.items()))
+        url, [(line, _), *_] = next(iter(extra.items()))
         raise DataError(f"additions/guidance.csv, line {line}, column source_url: {url} is not "
                         "the URL of any statement")
     return pd.DataFrame(rows)
+
+
+def _usd(billions: float | None) -> float | None:
+    return None if billions is None or pd.isna(billions) else billions * 1e9

@@ -28,6 +28,9 @@ def test_render_all_writes_every_briefing_and_an_index(all_briefings):
     assert len(rows) == len(tickers)
     assert all("billion" in r.get_text() for r in rows)  # headline capex for each
     assert data.fingerprint() in soup.find("footer").get_text()
+    day = f"{data.as_of_date():%Y-%m-%d}"  # one date for every company, stated on the index
+    assert {h.split("-", 1)[1] for h in htmls} == {f"{day}.html"}
+    assert f"Every briefing as of {day}" in soup.get_text()
 
 
 def test_every_file_is_self_contained_and_small(all_briefings):
@@ -89,3 +92,19 @@ def test_a_bad_ticker_or_notebook_stops_a_batch_before_anything_is_written(tmp_p
                          capture_output=True, text=True)
     assert res.returncode == 2 and "is not an .ipynb file" in res.stderr
     assert not out.exists()
+
+
+def test_a_batch_as_of_an_early_date_lists_companies_with_no_data_then(tmp_path):
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "--all",
+                          "--as-of", "2024-04-25", "--out", str(out), "--no-progress"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "CRWV: not rendered: no CRWV figures public by 2024-04-25" in res.stderr
+    others = sorted(set(data.load_companies()["ticker"]) - {"CRWV"})
+    assert sorted(p.name for p in out.glob("*.html")) == [
+        *(f"{t}-2024-04-25.html" for t in others), "index.html"]
+    soup = BeautifulSoup((out / "index.html").read_text(), "html.parser")
+    rows = {r.find("td").get_text(): r.get_text(" ") for r in soup.select("table.index tbody tr")}
+    assert "no CRWV figures public by 2024-04-25" in rows["CRWV"]
+    assert "Every briefing as of 2024-04-25" in soup.get_text()

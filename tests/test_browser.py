@@ -82,3 +82,19 @@ def test_printing_gives_a_whole_document(seed_briefing):
         pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 3
     assert errors == []
+
+
+def test_peers_open_on_the_comparable_measure_and_switch_to_as_reported(seed_briefing):
+    with offline_page() as (page, requests, errors):
+        page.goto(seed_briefing.resolve().as_uri())
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+        chart = page.locator("div.chart", has=page.locator("select"))
+        assert chart.locator("select").input_value().startswith("Comparable capex")
+        comparable, reported = page.locator("table.peers.comparable"), page.locator(
+            "table.peers.capex")
+        assert comparable.is_visible() and not reported.is_visible()
+        assert "comparable" in comparable.inner_text()
+        page.locator("label[for=peer-reported]").click()
+        assert reported.is_visible() and not comparable.is_visible()
+        assert "as reported: " in reported.inner_text()  # every cell names its basis
+    assert requests == [] and errors == []

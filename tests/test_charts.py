@@ -13,7 +13,8 @@ def _layers(spec):
 
 
 def test_capex_chart_stacks_components_and_shows_the_guidance_band(seed):
-    spec = charts.capex_chart(seed.quarters, seed.guidance).to_dict()
+    spec = charts.capex_chart(seed.quarters, seed.current_outlook,
+                              "capex_incl_finance_leases").to_dict()
     bars, band = _layers(spec)
     assert bars["mark"]["type"] == "bar"
     assert band["mark"]["type"] == "rect"
@@ -21,7 +22,7 @@ def test_capex_chart_stacks_components_and_shows_the_guidance_band(seed):
     assert {r["component"] for r in rows} == {"Purchases of property and equipment",
                                               "Principal payments on finance leases"}
     band_rows = spec["datasets"][band["data"]["name"]]
-    assert {r["high_bn"] * 4 for r in band_rows} == {seed.guidance["high_usd"].iloc[-1] / 1e9}
+    assert {r["high_bn"] * 4 for r in band_rows} == {seed.current_outlook["high_usd"] / 1e9}
 
 
 def test_capex_chart_tooltip_names_the_source(seed):

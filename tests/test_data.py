@@ -20,7 +20,7 @@ def test_every_row_names_a_known_source():
 
 def test_malformed_file_raises_one_clear_error(tmp_path):
     (tmp_path / "prices.csv").write_text(
-        "ticker,price_date,adj_close_usd,source_id\nMETA,2024-04-25,abc,prices\n")
+        "ticker,price_date,adj_close_usd,source_id,scale_factor\nMETA,2024-04-25,abc,prices,\n")
     with pytest.raises(DataError, match=r"prices.csv, line 2, column adj_close_usd: 'abc'"):
         load_table("prices", tmp_path)
 

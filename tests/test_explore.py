@@ -90,8 +90,8 @@ def test_downloads_carry_the_selection_and_the_chart(ex):
 
 
 def test_a_missing_value_stays_missing(ex):
-    ex.companies.value = ("MSFT",)
-    ex.metric.value = "capex_incl_finance_leases"  # not in the sources for Microsoft
+    ex.companies.value = ("NVDA",)
+    ex.metric.value = "capex_incl_finance_leases"  # no component of it in the sources for Nvidia
     assert ex.selection().empty
     assert "not in the sources" in json.dumps(ex.spec())
     ex.metric.value = "capex"

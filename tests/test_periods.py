@@ -87,3 +87,29 @@ def test_quarters_from_ytd_leaves_a_gap_rather_than_relabel():
     # Six months and a full year but no nine months: Q3 and Q4 are not derivable.
     spans = [_span("2024-01-01", "2024-06-30", 25), _span("2024-01-01", "2024-12-31", 70)]
     assert periods.quarters_from_ytd(spans) == []
+
+
+def _ytd(start, end, value, vintage):
+    return dict(start=date.fromisoformat(start), end=date.fromisoformat(end), value=value,
+                vintage=vintage)
+
+
+def test_a_year_minus_nine_months_needs_both_figures_from_the_same_filing_year():
+    # Meta 2022: the nine months as restated in the 2023 filings, the year as repeated in
+    # the 2024 10-K. Set against each other they would put a restatement into Q4.
+    mixed = [_ytd("2022-01-01", "2022-09-30", 22_388, 2023),
+             _ytd("2022-01-01", "2022-12-31", 31_186, 2024)]
+    assert periods.quarters_from_ytd(mixed) == []
+    same = [_ytd("2025-01-01", "2025-09-30", 48_308, 2025),
+            _ytd("2025-01-01", "2025-12-31", 69_691, 2025)]
+    (q4,) = periods.quarters_from_ytd(same)
+    assert (q4["start"], q4["value"]) == (date(2025, 10, 1), 69_691 - 48_308)
+
+
+def test_six_months_minus_three_may_span_filing_years_unless_all_must_match():
+    spans = [_ytd("2025-06-01", "2025-08-31", 8_502, 2027),
+             _ytd("2025-06-01", "2025-11-30", 20_535, 2026)]
+    assert [q["value"] for q in periods.quarters_from_ytd(spans)
+            if q["derivation"] == "ytd_difference"] == [20_535 - 8_502]
+    assert [q for q in periods.quarters_from_ytd(spans, same_vintage="all")
+            if q["derivation"] == "ytd_difference"] == []

@@ -5,7 +5,7 @@ import pytest
 
 from kit.schema import DataError, data_dictionary, validate
 
-HEADER = "ticker,price_date,adj_close_usd,source_id\n"
+HEADER = "ticker,price_date,adj_close_usd,source_id,scale_factor\n"
 
 
 def _validate(csv_text: str):
@@ -14,35 +14,36 @@ def _validate(csv_text: str):
 
 
 def test_valid_rows_get_schema_dtypes():
-    df = _validate(HEADER + "META,2024-04-25,438.4,prices\n")
-    assert list(df.columns) == ["ticker", "price_date", "adj_close_usd", "source_id"]
+    df = _validate(HEADER + "META,2024-04-25,438.4,prices,\n")
+    assert list(df.columns) == ["ticker", "price_date", "adj_close_usd", "scale_factor",
+                                "source_id"]
     assert df["price_date"].iloc[0] == pd.Timestamp("2024-04-25")
     assert df["adj_close_usd"].dtype == "float64"
 
 
 def test_missing_column_is_named():
     with pytest.raises(DataError, match=r"prices.csv: missing column\(s\) adj_close_usd"):
-        _validate("ticker,price_date,source_id\nMETA,2024-04-25,prices\n")
+        _validate("ticker,price_date,source_id,scale_factor\nMETA,2024-04-25,prices,\n")
 
 
 def test_unparsable_number_names_file_line_and_column():
     with pytest.raises(DataError, match=r"prices.csv, line 3, column adj_close_usd: 'n/a'"):
-        _validate(HEADER + "META,2024-04-24,490.1,prices\nMETA,2024-04-25,n/a,prices\n")
+        _validate(HEADER + "META,2024-04-24,490.1,prices,\nMETA,2024-04-25,n/a,prices,\n")
 
 
 def test_bad_date_names_file_line_and_column():
     with pytest.raises(DataError, match=r"line 2, column price_date: '25/04/2024'"):
-        _validate(HEADER + "META,25/04/2024,438.4,prices\n")
+        _validate(HEADER + "META,25/04/2024,438.4,prices,\n")
 
 
 def test_empty_required_value_is_rejected():
     with pytest.raises(DataError, match=r"line 2, column ticker: value is empty"):
-        _validate(HEADER + ",2024-04-25,438.4,prices\n")
+        _validate(HEADER + ",2024-04-25,438.4,prices,\n")
 
 
 def test_duplicate_key_names_both_lines():
     with pytest.raises(DataError, match=r"lines 2 and 3: duplicate key \(ticker, price_date\)"):
-        _validate(HEADER + "META,2024-04-25,438.4,prices\nMETA,2024-04-25,438.5,prices\n")
+        _validate(HEADER + "META,2024-04-25,438.4,prices,\nMETA,2024-04-25,438.5,prices,\n")
 
 
 def test_data_readme_is_the_schema(tmp_path):

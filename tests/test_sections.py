@@ -31,7 +31,7 @@ def test_headline_names_a_source_for_every_figure():
     html = sections.headline_html(b).data
     rows = BeautifulSoup(html, "html.parser").select("tbody tr")
     assert len(rows) >= 6
-    assert all(r.find_all("td")[3].get_text(strip=True) for r in rows)
+    assert all(r.find_all("td")[-1].get_text(strip=True) for r in rows)
     assert "$6.72 billion" in html and "$7.09 billion" in html
     assert "$35–40 billion" in html and "raised from $30–37 billion" in html
 
@@ -50,9 +50,35 @@ def test_index_escapes_text_from_data_and_links_only_local_files():
     html = index_html([
         dict(ticker="META", company_name=evil, as_of=pd.Timestamp("2024-04-25"),
              file="javascript:alert(1)", quarter_label="FY24 Q1", capex_usd=6.72e9,
+             comparable_usd=float("nan"), comparable_missing=evil,
              capex_yoy_pct=-5.2, capex_ttm_usd=3e10, guidance=None, reaction_pct=None,
              reaction_excess_pct=None),
-        dict(ticker="TSLA", error=evil)], "Index " + evil)
+        dict(ticker="TSLA", error=evil), dict(ticker="CRWV", no_data=evil)], "Index " + evil,
+        pd.Timestamp("2024-04-25"))
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert 'href="javascript' not in html
+
+
+def test_headline_gives_both_measures_with_their_basis():
+    b = metrics.load_briefing("MSFT", "2026-02-01")
+    soup = BeautifulSoup(sections.headline_html(b).data, "html.parser")
+    head = [th.get_text() for th in soup.find_all("th")]
+    assert head[1].startswith("As reported (Purchases of property and equipment")
+    assert head[2].startswith("Comparable (purchases + finance-lease principal)")
+    first = [td.get_text(" ", strip=True) for td in soup.select("tbody tr")[0].find_all("td")]
+    assert first[1] != first[2] and "billion" in first[2]
+    nvda = sections.headline_html(metrics.load_briefing("NVDA", "2026-02-01")).data
+    assert "missing: purchases of property and equipment, principal payments" in nvda
+
+
+def test_the_peer_tables_open_on_the_comparable_measure():
+    html = sections.peers_html(metrics.load_briefing("META", "2024-04-25")).data
+    soup = BeautifulSoup(html, "html.parser")
+    first, second = soup.select("div.basis-switch > input")
+    assert first["id"] == "peer-comparable" and first.has_attr("checked")
+    assert not second.has_attr("checked")
+    assert [t["class"] for t in soup.find_all("table")] == [["peers", "comparable"],
+                                                           ["peers", "capex"]]
+    cells = soup.select("table.peers.capex td span.basis")
+    assert cells and all(c.get_text().startswith("as reported: ") for c in cells)

@@ -1,11 +1,13 @@
 import filecmp
 import shutil
+from datetime import date
 
 import pandas as pd
 import pytest
 
 from kit import sources
 from kit.data import data_dir, load_table
+from kit.metrics import as_of_rows
 from kit.schema import DataError
 
 
@@ -22,18 +24,26 @@ def test_build_reproduces_the_committed_data(built):
     assert mismatch == [] and errors == []
 
 
-def test_revised_figure_keeps_both_versions_with_their_dates(built):
+def test_revised_figure_keeps_both_versions_dated_by_the_first_document_to_carry_them(built):
     fin = load_table("financials", built)
     q = fin[(fin["ticker"] == "META") & (fin["metric"] == "purchases_of_property_and_equipment")
-            & (fin["period_end_date"] == "2023-03-31")].sort_values("published_date")
+            & (fin["period_end_date"] == "2022-03-31") & (fin["identity_check"] != "fails")
+            ].sort_values("published_date")
     assert list(q["source_id"]) == ["press_releases", "sec_extract"]
-    assert q["value_usd"].iloc[0] != q["value_usd"].iloc[1]
-    assert q["published_date_basis"].iloc[1].startswith("revised")
+    first, revised = q.iloc[0], q.iloc[1]
+    assert first["value_usd"] != revised["value_usd"]
+    assert first["published_date"] == pd.Timestamp("2022-04-27")  # Q1 2022 release
+    # The revised figure is the prior-year comparative of the Q1 2023 release (2023-04-26),
+    # not dated by the 10-Q the extract happens to record.
+    assert (revised["published_basis"], revised["published_date"]) == (
+        "release_comparative", pd.Timestamp("2023-04-26"))
+    assert revised["source_filed_date"] > revised["published_date"]
 
 
 def test_every_financial_row_says_how_it_was_derived(built):
     fin = load_table("financials", built)
-    assert set(fin["derivation"]) == {"reported", "ytd_difference", "difference", "sum"}
+    assert set(fin["derivation"]) == {"reported", "ytd_difference", "difference", "identity",
+                                      "sum"}
     derived = fin[fin["derivation"] != "reported"]
     assert derived["derivation_detail"].notna().all()
     assert fin["source_url"].str.startswith("https://").all()
@@ -50,9 +60,8 @@ def test_sums_equal_their_inputs_as_of_every_date(built):
     fin = fin[fin["ticker"] == "META"]
     parts = ["purchases_of_property_and_equipment", "finance_lease_principal_payments"]
     for day in pd.to_datetime(["2023-05-01", "2024-04-25", "2025-02-01", "2026-08-01"]):
-        cur = fin[fin["published_date"] <= day].sort_values("published_date")
-        latest = cur.groupby(["metric", "period_end_date"]).tail(1).set_index(
-            ["period_end_date", "metric"])["value_usd"].unstack()
+        latest = as_of_rows(fin, day).set_index(["period_end_date", "metric"])[
+            "value_usd"].unstack()
         both = latest.dropna(subset=[*parts, "capex_incl_finance_leases"])
         assert (both[parts].sum(axis=1) - both["capex_incl_finance_leases"]).abs().max() < 1
 
@@ -75,3 +84,121 @@ def test_a_failed_build_leaves_existing_data_untouched(tmp_path):
     with pytest.raises(DataError, match="not a sources folder"):
         sources.build(tmp_path / "nowhere", out)
     assert (out / "prices.csv").read_text() == "keep me"
+
+
+# --- hand-made inputs ---------------------------------------------------------------------
+
+def test_the_release_identity_gives_capex_from_operating_and_free_cash_flow():
+    meta = ("operatingCashFlow", "freeCashFlow", "financeLeasePayments")
+    flows = {"operatingCashFlow": 13_998, "freeCashFlow": 6_911, "financeLeasePayments": -264,
+             "capitalExpenditures": -6_842}  # Meta Q1 2023 as the press-release source has it
+    value, how = sources._identity(flows, meta)
+    assert value == 6_823 != -flows["capitalExpenditures"]
+    assert how == ("operatingCashFlow 13,998M minus freeCashFlow 6,911M minus "
+                   "financeLeasePayments 264M")
+    assert sources._identity({"operatingCF": 1, "freeCashFlow": 2}, meta) is None
+    assert sources._identity({"operatingCF": 45_057, "freeCashFlow": 25_663},
+                             ("operatingCF", "freeCashFlow", None))[0] == 19_394
+
+
+def test_a_release_figure_that_fails_its_identity_is_flagged_and_not_used(built):
+    fin = load_table("financials", built)
+    q = fin[(fin["ticker"] == "META") & (fin["metric"] == "purchases_of_property_and_equipment")
+            & (fin["period_end_date"] == "2023-03-31") & (fin["source_id"] == "press_releases")]
+    failing = q[q["identity_check"] == "fails"]
+    fixed = q[q["derivation"] == "identity"]
+    assert list(failing["value_usd"]) == [6_842e6] and list(fixed["value_usd"]) == [6_823e6]
+    assert (failing["published_date"] == fixed["published_date"].iloc[0]).all()
+    chosen = as_of_rows(fin[fin["ticker"] == "META"], pd.Timestamp("2023-04-26"))
+    chosen = chosen[(chosen["metric"] == "purchases_of_property_and_equipment")
+                    & (chosen["period_end_date"] == "2023-03-31")]
+    assert chosen["value_usd"].iloc[0] == 6_823e6
+    # Every other quarter of every release source reconciles with its own identity.
+    checked = fin[fin["identity_check"] != "not_checked"]
+    assert set(checked.loc[checked["identity_check"] == "fails", "ticker"]) == {"META"}
+    assert (checked["identity_check"] == "holds").sum() > 100
+
+
+def _q(metric, end, value, published, source="press_releases", check="not_checked"):
+    day = date.fromisoformat
+    return sources._row(metric, day(end) - pd.Timedelta(days=90), day(end), value,
+                        (day(published), "release", "date of the earnings release"), source,
+                        "https://example.com", "test", check=check)
+
+
+def test_the_comparable_sum_needs_both_components_and_follows_each_version():
+    rows = [_q("purchases_of_property_and_equipment", "2024-03-31", 6_400e6, "2024-04-24"),
+            _q("finance_lease_principal_payments", "2024-03-31", 315e6, "2024-04-24"),
+            _q("purchases_of_property_and_equipment", "2024-06-30", 8_173e6, "2024-07-31"),
+            _q("finance_lease_principal_payments", "2024-03-31", 320e6, "2024-08-01",
+               "sec_extract")]
+    sums = sources._sums(rows)
+    assert [(r["period_end_date"].isoformat(), r["value_usd"], r["published_date"].isoformat())
+            for r in sums] == [("2024-03-31", 6_715e6, "2024-04-24"),
+                               ("2024-03-31", 6_720e6, "2024-08-01")]  # no partial Q2 sum
+    assert [(r["derivation"], r["published_basis"]) for r in sums] == [("sum", "release")] * 2
+    failing = [_q("purchases_of_property_and_equipment", "2024-03-31", 7_000e6, "2024-04-24",
+                  check="fails"), *rows[:2]]
+    assert sources._sums(failing)[0]["value_usd"] == 6_715e6  # the failing figure is passed
+
+
+def test_a_revision_is_dated_by_the_first_release_that_carried_it():
+    release_on = {date(2022, 3, 31): (date(2022, 4, 27), "u1"),
+                  date(2023, 3, 31): (date(2023, 4, 26), "u2")}
+    press = [_q("purchases_of_property_and_equipment", "2022-03-31", 5_315e6, "2022-04-27")]
+    press[0]["period_start_date"] = date(2022, 1, 1)
+    span = dict(start=date(2022, 1, 1), end=date(2022, 3, 31), value=5_441e6,
+                filed=date(2023, 4, 27), form="10-Q")  # the next year's comparative
+    day, basis, words = sources._first_public(span, press, release_on, None, "12-31")
+    assert (day, basis) == (date(2023, 4, 26), "release_comparative")
+    assert "FY2023 Q1 release of 2023-04-26" in words
+    same = dict(span, value=5_315e6)
+    assert sources._first_public(same, press, release_on, None, "12-31")[:2] == (
+        date(2022, 4, 27), "release")
+
+
+def test_recent_prices_join_the_older_file_without_a_jump(sources_dir, built):
+    prices = load_table("prices", built)
+    for ticker in ("META", "ORCL", "CRWV", "QQQ"):
+        p = prices[prices["ticker"] == ticker].set_index("price_date")
+        recent = pd.read_csv(sources_dir / "prices_recent" / f"{ticker}.csv",
+                             parse_dates=["date"]).set_index("date")["adj_close"].dropna()
+        joined = p[p["source_id"] == "prices_recent"]
+        seam = p.index[p.index.get_loc(joined.index[0]) - 1]
+        # The move across the seam is the newer file's own move that day.
+        assert p.loc[joined.index[0], "adj_close_usd"] / p.loc[seam, "adj_close_usd"] == \
+            pytest.approx(recent[joined.index[0]] / recent[seam], rel=1e-4)
+        assert (joined["adj_close_usd"] / recent.reindex(joined.index)
+                == joined["scale_factor"]).all()
+        assert p.index.max() == pd.Timestamp("2026-09-28")  # the nan row of 09-29 dropped
+    orcl = prices[(prices["ticker"] == "ORCL") & (prices["price_date"] == "2026-05-06")]
+    assert list(orcl["source_id"]) == ["prices_recent"]  # not the intraday snapshot
+
+
+@pytest.mark.robustness
+def test_an_added_figure_must_be_in_its_quote(sources_dir, tmp_path, monkeypatch):
+    additions = tmp_path / "additions"
+    shutil.copytree(sources.ADDITIONS, additions)
+    path = additions / "financials.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    line = next(i for i, text in enumerate(lines) if text.startswith("MSFT,2026,2,"))
+    lines[line] = lines[line].replace(",37.5,billion,", ",38.5,billion,", 1)
+    path.write_text("".join(lines))
+    monkeypatch.setattr(sources, "ADDITIONS", additions)
+    with pytest.raises(DataError, match=r"financials.csv, the row for MSFT FY2026 Q2 "
+                                        r"capex_incl_finance_lease_additions, column value: "
+                                        r"38.5 is not in the quote"):
+        sources.build_tables(sources_dir, log=lambda m: None)
+
+
+@pytest.mark.robustness
+def test_an_added_release_date_that_contradicts_a_source_is_refused(sources_dir, tmp_path,
+                                                                    monkeypatch):
+    additions = tmp_path / "additions"
+    shutil.copytree(sources.ADDITIONS, additions)
+    with (additions / "releases.csv").open("a") as f:
+        f.write("META,2024,1,2024-04-25,,https://example.com,wrong day\n")
+    monkeypatch.setattr(sources, "ADDITIONS", additions)
+    with pytest.raises(DataError, match=r"META FY2024 Q1 released 2024-04-25 disagrees with "
+                                        r"press_releases \(2024-04-24\)"):
+        sources.build_tables(sources_dir, log=lambda m: None)
