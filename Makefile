@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TICKER ?= META
 AS_OF  ?=
 
-.PHONY: briefing test data check refresh bench-explorer bench-render lint clean
+.PHONY: briefing test data check refresh bench-explorer bench-render bench-soak lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench-explorer: $(VENV)/.installed
 ## The whole set the kit's way against papermill + nbconvert per company (bench/render.py).
 bench-render: $(VENV)/.installed
 	$(BIN)/python bench/render.py
+
+## Soak: 50 batches, then 4 renders at once for 10 minutes; leaks of kernels, files, memory.
+bench-soak: $(VENV)/.installed
+	$(BIN)/python bench/soak.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check kit tests bench

@@ -6,7 +6,7 @@ import argparse
 import signal
 import sys
 
-from kit.errors import DataError, FetchError, KernelError, RenderError, RequestError
+from kit.errors import DataError, FetchError, KernelError, OutputError, RenderError, RequestError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,39 +57,38 @@ def main(argv: list[str] | None = None) -> int:
                               data_dir=args.out, log=log))
     except (RequestError, DataError) as err:
         parser.exit(2, f"kit: error: {err}\n")
-    except (FetchError, RenderError, KernelError) as err:
+    except (FetchError, RenderError, KernelError, OutputError) as err:
         parser.exit(1, f"kit: error: {err}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "kit: interrupted; nothing half-written was left behind\n")
+    finally:
+        _clean_up()
     return 0
 
 
+def _clean_up() -> None:
+    """Whatever ended the command: no kernel of ours keeps running, no temporary file stays."""
+    if "kit.kernels" in sys.modules:
+        sys.modules["kit.kernels"].shutdown_all()
+    if "kit.atomic" in sys.modules:
+        sys.modules["kit.atomic"].clean_temps()
+
+
 def _render(args) -> int:
-    """Start the kernels first, so they boot while the rest of the kit loads."""
-    from kit.kernels import WarmKernel, default_jobs, skip_slow_imports
+    """Check the whole request, then start the kernels and render."""
+    from kit.kernels import check_jobs, skip_slow_imports
 
     skip_slow_imports()
-    single = len(args.tickers) == 1
-    kernels = [WarmKernel() for _ in range(default_jobs(args.jobs, args.tickers or None))]
-    try:
-        from kit import html, render
+    check_jobs(args.jobs)  # also for one ticker: a wrong value is an error, not ignored
+    from kit import html, render
 
-        html.prepare()
-        if single:
-            print(render.render_briefing(args.tickers[0], args.as_of, args.out,
-                                         not args.no_progress, args.notebook, kernels[0]))
-            return 0
-        return _batch(args, kernels)
-    finally:
-        for kernel in kernels:
-            kernel.shutdown()
-
-
-def _batch(args, kernels) -> int:
-    """Render several briefings; print each result and the index; exit 1 if any failed."""
-    from kit import render
-
-    result = render.render_all(args.tickers or None, args.as_of, args.out,
-                               progress=not args.no_progress, notebook=args.notebook,
-                               kernels=kernels)
+    html.prepare()  # the Vega bundle, in a side process, while the kernels start
+    if len(args.tickers) == 1:
+        print(render.render_briefing(args.tickers[0], args.as_of, args.out,
+                                     not args.no_progress, args.notebook))
+        return 0
+    result = render.render_all(args.tickers or None, args.as_of, args.out, args.jobs,
+                               progress=not args.no_progress, notebook=args.notebook)
     for ticker, path in sorted(result.rendered.items()):
         print(f"{ticker}: {path} ({result.seconds[ticker]:.1f} s)")
     for ticker, error in sorted(result.failed.items()):

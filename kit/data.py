@@ -31,8 +31,12 @@ def load_table(name: str, directory: Path | str | None = None) -> pd.DataFrame:
         raise DataError(f"{path}: missing; run `kit data build` to create data/")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a readable CSV file ({err})") from err
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty; run `kit data build` to rebuild "
+                        "data/") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
+        raise DataError(f"{path}: not a readable CSV file ({err}); run `kit data build` to "
+                        "rebuild data/") from None
     return validate(raw.replace("", pd.NA), name, str(path))
 
 

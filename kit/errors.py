@@ -22,5 +22,9 @@ class KernelError(RuntimeError):
     """A kernel could not be started or prepared."""
 
 
+class OutputError(RuntimeError):
+    """An output could not be written (a full disk, a read-only folder): names the path."""
+
+
 class FetchError(RuntimeError):
     """A download failed for good: names the URL and what happened."""

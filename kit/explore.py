@@ -18,6 +18,7 @@ import pandas as pd
 import vl_convert
 
 from kit import data, metrics, render
+from kit.errors import KernelError, OutputError
 
 METRICS = {
     "capex": "Capex as the company reports it (USD bn)",
@@ -204,7 +205,7 @@ class Explorer:
         try:
             with self.render_log:
                 path = render.render_briefing(ticker, self.as_of, render.REPO / "reports")
-        except (render.RenderError, metrics.RequestError) as err:
+        except (render.RenderError, metrics.RequestError, OutputError, KernelError) as err:
             self.render_result.value = f"<b>Failed:</b> {escape(str(err))}"
             return
         finally:

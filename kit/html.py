@@ -17,7 +17,6 @@ from html import escape
 from pathlib import Path
 
 import mistune
-import nbformat
 import vl_convert
 
 from kit import data
@@ -132,7 +131,7 @@ def document(title: str, body: str, scripts: str = "") -> str:
     )
 
 
-def notebook_to_html(nb: nbformat.NotebookNode, title: str) -> str:
+def notebook_to_html(nb, title: str) -> str:
     """The whole document for an executed notebook, without its code."""
     body, charts = [], 0
     for cell in nb.cells:

@@ -12,13 +12,16 @@ kernel; modules and the kit's read-only data cache stay loaded.
 from __future__ import annotations
 
 import os
+import queue
+import shutil
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
-from kit.errors import KernelError
+from kit.errors import KernelError, RequestError
 
 REPO = Path(__file__).resolve().parent.parent  # kernels run with the repository as cwd
 # jsonschema (under altair and nbformat) imports rfc3987_syntax when it is installed, only to
@@ -33,13 +36,25 @@ WARMUP = (f"import sys\nfor name in {SKIPPED_IMPORTS!r}:\n    sys.modules.setdef
 RESET = ("get_ipython().run_line_magic('reset', '-f')\n"
          "get_ipython().history_manager.reset(new_session=True)\n"
          "get_ipython().execution_count = 1")
+PREPARE_SECONDS = 300  # imports and data of a cold machine take seconds; this is a hang
+KERNEL_MEMORY = 300 * 2**20  # what one warm kernel with a briefing takes, with margin
+_STARTED: set[WarmKernel] = set()  # kernels of this process not yet shut down
 
 
 class WarmKernel:
+    """A kernel started now and prepared in the background; `run` executes a notebook on it.
+
+    It talks over Unix sockets in a private temporary folder (IPC transport) rather than TCP
+    ports on localhost: no two kernels started at once can race for a port, and nothing on
+    the network can reach it."""
+
     def __init__(self, cwd: Path | str = REPO, warmup: str = WARMUP,
                  kernel_name: str = "python3"):
         self.kernel_name = kernel_name
-        self.km = KernelManager(kernel_name=kernel_name)
+        self._sockets = tempfile.mkdtemp(prefix="kit-kernel-")
+        self.km = KernelManager(kernel_name=kernel_name, transport="ipc",
+                                ip=os.path.join(self._sockets, "k"))
+        _STARTED.add(self)  # before it starts: an interruption now still shuts it down
         # KIT_EXPORT: charts carry only their spec (no SVG preview), the export needs no more.
         self.km.start_kernel(cwd=str(cwd), env={**os.environ, "KIT_EXPORT": "1"})
         self.used = False
@@ -60,8 +75,19 @@ class WarmKernel:
         kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         try:
             msg_id = kc.execute(code, silent=True, store_history=False)
+            waited = 0.0
             while True:
-                reply = kc.get_shell_msg(timeout=300)
+                try:
+                    reply = kc.get_shell_msg(timeout=1)
+                except queue.Empty:
+                    waited += 1
+                    if not self.km.is_alive():
+                        raise KernelError("the kernel died while it was being prepared"
+                                          ) from None
+                    if waited > PREPARE_SECONDS:
+                        raise KernelError(f"the kernel did not answer within "
+                                          f"{PREPARE_SECONDS} s") from None
+                    continue
                 if reply["parent_header"].get("msg_id") == msg_id:
                     break
         finally:
@@ -70,11 +96,15 @@ class WarmKernel:
             c = reply["content"]
             raise KernelError(f"kernel preparation failed: {c.get('ename')}: {c.get('evalue')}")
 
+    def ready(self) -> BaseException | None:
+        """Wait until the kernel is prepared; the error that kept it from it, if any."""
+        self._ready.join()
+        return self._error
+
     def run(self, notebook, output_path, progress: bool, parameters: dict):
         """Execute `notebook` (a NotebookNode) with papermill on this kernel and return it;
         papermill writes it to `output_path` (also when a cell fails)."""
-        self._ready.join()
-        if self._error is not None:
+        if self.ready() is not None:
             raise KernelError(f"the kernel did not get ready: {self._error}") from self._error
         import papermill  # here, not at the top: the kernel starts before papermill loads
 
@@ -86,16 +116,58 @@ class WarmKernel:
             kernel_name=self.kernel_name, km=self.km, request_save_on_cell_execute=False)
 
     def shutdown(self) -> None:
-        self._ready.join(timeout=5)
-        self.km.shutdown_kernel(now=True)
+        _STARTED.discard(self)
+        if getattr(self, "_ready", None) is not None:
+            self._ready.join(timeout=5)
+        if self.km.has_kernel:
+            self.km.shutdown_kernel(now=True)
+        shutil.rmtree(self._sockets, ignore_errors=True)
 
 
-def default_jobs(jobs: int | None, tickers: list | None) -> int:
-    """Kernels for a batch: `jobs`, else one more than the CPU cores (a kernel waiting on
-    papermill's messages or on the export leaves its core to another; bench/render.py
-    shows the gain), never more kernels than briefings."""
-    n = max(1, jobs or (os.cpu_count() or 1) + 1)
-    return min(n, len(tickers)) if tickers else n
+def shutdown_all() -> None:
+    """Shut down every kernel this process started and has not shut down (on exit)."""
+    for kernel in list(_STARTED):
+        try:
+            kernel.shutdown()
+        except Exception:  # noqa: BLE001 - going away anyway: the others must still go
+            _STARTED.discard(kernel)
+
+
+def max_jobs() -> int:
+    """The most kernels a batch may run: one more than the CPU cores, or as many as fit in
+    half the available memory if that is more."""
+    cores = os.cpu_count() or 1
+    return max(cores + 1, _available_memory() // 2 // KERNEL_MEMORY)
+
+
+def check_jobs(jobs: int | None) -> int:
+    """Kernels for a batch: `jobs` if it is 1..max_jobs(), else RequestError with the valid
+    range; by default one more than the CPU cores (a kernel waiting on papermill's messages
+    or on the export leaves its core to another; bench/render.py shows the gain)."""
+    cores = os.cpu_count() or 1
+    if jobs is None:
+        return cores + 1
+    limit = max_jobs()
+    if not 1 <= jobs <= limit:
+        raise RequestError(f"--jobs {jobs}: use 1 to {limit} (default {cores + 1}, one more "
+                           f"than the {cores} CPU cores; at most what half the available "
+                           "memory holds)")
+    return jobs
+
+
+def _available_memory() -> int:
+    """Bytes of memory available now (Linux: MemAvailable), else 0."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 0
 
 
 def skip_slow_imports() -> None:

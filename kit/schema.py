@@ -6,6 +6,7 @@ on every load, so the dictionary, the files and the code cannot drift apart.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -387,7 +388,7 @@ def _convert(raw: pd.Series, col: Column, path: str) -> pd.Series:
         kind = "a date as YYYY-MM-DD"
     else:  # Python's float() rounds correctly; pandas' fast parser may not
         parsed = pd.Series([_number(v) for v in raw], index=raw.index, dtype="float64")
-        kind = "a number"
+        kind = "a finite number"
     bad = parsed.isna() & raw.notna()
     if bad.any():
         i = int(bad.to_numpy().nonzero()[0][0])
@@ -406,10 +407,13 @@ def _convert(raw: pd.Series, col: Column, path: str) -> pd.Series:
 
 
 def _number(text) -> float:
+    """The number a cell holds; NaN (refused by the caller) for anything else, including
+    infinities and a written "nan"."""
     try:
-        return float(text) if isinstance(text, str) else float("nan")
+        value = float(text) if isinstance(text, str) else float("nan")
     except ValueError:
         return float("nan")
+    return value if math.isfinite(value) else float("nan")
 
 
 def to_csv_frame(df: pd.DataFrame, table: str) -> pd.DataFrame:

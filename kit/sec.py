@@ -6,21 +6,29 @@ a second, back off when told to. https://www.sec.gov/os/accessing-edgar-data
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
+import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
-from kit import data, sources
+import pandas as pd
+
+from kit import atomic, data, sources
 from kit.errors import FetchError
 from kit.schema import DataError
 
 BASE_URL = "https://data.sec.gov"
 MAX_AGE_HOURS = 24.0
 RETRY_STATUS = {429, 500, 502, 503, 504}
+MAX_BYTES = 256 * 2**20  # the largest companyfacts documents are tens of MiB
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def user_agent(value: str | None = None) -> str:
@@ -40,53 +48,73 @@ def cache_dir() -> Path:
 
 
 class Client:
-    """GET JSON from SEC with a User-Agent, a rate limit, retries with backoff, timeouts and
-    an on-disk cache (a document younger than `max_age_hours` is read from disk)."""
+    """GET JSON from SEC with a User-Agent, a rate limit, retries with backoff, a timeout per
+    read and a deadline per request, a size limit, gzip, and an on-disk cache (a document
+    younger than `max_age_hours` is read from disk). A document is checked (`check`) before
+    it is used or cached."""
 
     def __init__(self, agent: str, base_url: str | None = None, cache: Path | None = None,
                  max_age_hours: float = MAX_AGE_HOURS, timeout: float = 30, retries: int = 4,
-                 backoff: float = 1.0, per_second: float = 10, log=print):
+                 backoff: float = 1.0, per_second: float = 10, log=print,
+                 deadline: float = 120, max_bytes: int = MAX_BYTES, max_wait: float = 300):
         self.agent = agent
         self.base_url = (base_url or os.environ.get("KIT_SEC_BASE_URL") or BASE_URL).rstrip("/")
         self.cache = Path(cache or cache_dir())
         self.max_age = max_age_hours * 3600
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.deadline, self.max_bytes, self.max_wait = deadline, max_bytes, max_wait
         self.interval = 1 / per_second
         self.requests = 0
         self.cache_hits = 0
         self._last = 0.0
         self.log = log
 
-    def get_json(self, path: str) -> dict:
+    def get_json(self, path: str, check=lambda doc: None) -> dict:
+        """The document at `path`, parsed (finite numbers only) and passed to `check`, which
+        raises FetchError for a document of the wrong shape; only then is it cached."""
         cached = self.cache / path.strip("/").replace("/", "_")
         if cached.is_file() and time.time() - cached.stat().st_mtime < self.max_age:
-            self.cache_hits += 1
-            return json.loads(cached.read_text())
+            try:
+                doc = _parse(cached.read_bytes())
+                check(doc)
+                self.cache_hits += 1
+                return doc
+            except (ValueError, UnicodeDecodeError, FetchError):
+                cached.unlink(missing_ok=True)  # not a good copy: fetch it again
         url = self.base_url + path
         for attempt in range(self.retries + 1):
             wait = self.backoff * 2 ** attempt
             try:
                 body = self._get(url)
-                doc = json.loads(body)
+                doc = _parse(body)
                 break
             except urllib.error.HTTPError as err:
                 if err.code not in RETRY_STATUS:
                     raise FetchError(f"{url}: HTTP {err.code} {err.reason}") from None
                 problem = f"HTTP {err.code}"
-                wait = max(wait, float(err.headers.get("Retry-After") or 0))
-            except (urllib.error.URLError, TimeoutError, ConnectionError,
+                asked = retry_after(err.headers.get("Retry-After"))
+                if asked > self.max_wait:
+                    raise FetchError(f"{url}: HTTP {err.code}, and the server asks to wait "
+                                     f"{asked:.0f} s; try again later") from None
+                wait = max(wait, asked)
+            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError,
                     http.client.HTTPException) as err:
                 problem = f"{type(err).__name__}: {err}"
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            except (ValueError, UnicodeDecodeError) as err:
                 problem = f"not valid JSON ({err})"
             if attempt == self.retries:
                 raise FetchError(f"{url}: {problem}, after {attempt + 1} attempts")
             self.log(f"{url}: {problem}; retrying in {wait:g} s")
             time.sleep(wait)
+        check(doc)
         self.cache.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(cached.name + ".part")
-        tmp.write_bytes(body)  # the response exactly as received, once it parsed
-        os.replace(tmp, cached)
+        tmp = cached.with_name(cached.name + f".{os.getpid()}.part")
+        try:
+            tmp.write_bytes(body)  # the response as received (decoded), once it checked
+            os.replace(tmp, cached)
+        except OSError as err:  # the cache is an aid: without it the refresh goes on
+            tmp.unlink(missing_ok=True)
+            self.log(f"note: cannot cache {url} in {self.cache}: {err.strerror}")
         return doc
 
     def _get(self, url: str) -> bytes:
@@ -96,38 +124,163 @@ class Client:
         self._last = time.monotonic()
         self.requests += 1
         req = urllib.request.Request(url, headers={"User-Agent": self.agent,
-                                                   "Accept": "application/json"})
+                                                   "Accept": "application/json",
+                                                   "Accept-Encoding": "gzip"})
+        deadline = time.monotonic() + self.deadline
         with urllib.request.urlopen(req, timeout=self.timeout) as res:
-            return res.read()  # raises IncompleteRead when the body is cut short
+            sock = getattr(getattr(res.fp, "raw", None), "_sock", None)
+            chunks, size = [], 0
+            while True:
+                left = deadline - time.monotonic()
+                late = TimeoutError(f"no complete response within {self.deadline:g} s")
+                if left <= 0:
+                    raise late
+                if sock is not None:
+                    sock.settimeout(min(self.timeout, left))
+                try:
+                    chunk = res.read1(65536)
+                except TimeoutError:
+                    if left < self.timeout:  # the deadline, not a silent server, ran out
+                        raise late from None
+                    raise
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise FetchError(f"{url}: the response is larger than "
+                                     f"{self.max_bytes / 2**20:g} MiB; not used")
+                chunks.append(chunk)
+            if res.length:  # the server closed before the length it announced
+                raise http.client.IncompleteRead(b"".join(chunks), res.length)
+            body = b"".join(chunks)
+            if res.headers.get("Content-Encoding", "").lower() == "gzip":
+                body = _gunzip(body, self.max_bytes, url)
+            return body
 
     def companyfacts(self, cik: str) -> dict:
-        doc = self.get_json(f"/api/xbrl/companyfacts/CIK{int(cik):010d}.json")
-        if "facts" not in doc:
-            raise FetchError(f"companyfacts for CIK {cik}: no 'facts' in the document")
-        return doc
+        return self.get_json(f"/api/xbrl/companyfacts/CIK{int(cik):010d}.json",
+                             lambda doc: check_companyfacts(doc, cik))
+
+
+def _parse(body: bytes):
+    """JSON with finite numbers only (ValueError otherwise: 1e400, NaN, Infinity)."""
+    return json.loads(body, parse_float=sources.finite_float,
+                      parse_constant=sources.finite_float)
+
+
+def _gunzip(body: bytes, limit: int, url: str) -> bytes:
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflate.decompress(body, limit + 1)
+    except zlib.error as err:
+        raise ValueError(f"a gzip body that does not decode ({err})") from None
+    if len(out) > limit:
+        raise FetchError(f"{url}: the response is larger than {limit / 2**20:g} MiB once "
+                         "decompressed; not used")
+    return out
+
+
+def retry_after(value: str | None) -> float:
+    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
+    text = (value or "").strip()
+    if not text:
+        return 0.0
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return 0.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def check_companyfacts(doc, cik: str) -> None:
+    """FetchError naming the first field of `doc` that is not what a companyfacts document
+    has: an object with `facts` -> taxonomy -> concept -> `units` -> unit -> list of facts,
+    each with `end` and `filed` dates, a numeric `val`, a `form` and an `accn`."""
+    def bad(where: str, what: str):
+        raise FetchError(f"companyfacts for CIK {cik}: {where} {what}; the document is not "
+                         "used and not cached")
+
+    if not isinstance(doc, dict):
+        bad("the document", "is not a JSON object")
+    if "cik" in doc and str(doc["cik"]).lstrip("0") != str(int(cik)):
+        bad("cik", f"is {doc['cik']!r}, not the CIK asked for")
+    if not isinstance(doc.get("facts"), dict):
+        bad("facts", "is missing or not an object")
+    for taxonomy, concepts in doc["facts"].items():
+        if not isinstance(concepts, dict):
+            bad(f"facts.{taxonomy}", "is not an object")
+        for concept, body in concepts.items():
+            where = f"facts.{taxonomy}.{concept}.units"
+            units = body.get("units") if isinstance(body, dict) else None
+            if not isinstance(units, dict):
+                bad(where, "is missing or not an object")
+            for unit, facts in units.items():
+                if not isinstance(facts, list):
+                    bad(f"{where}.{unit}", "is not a list")
+                for i, f in enumerate(facts):
+                    _check_fact(f, f"{where}.{unit}[{i}]", bad)
+
+
+def _check_fact(f, where: str, bad) -> None:
+    if not isinstance(f, dict):
+        bad(where, "is not an object")
+    for key in ("end", "filed", *(("start",) if "start" in f else ())):
+        if not (isinstance(f.get(key), str) and _DATE.fullmatch(f[key])):
+            bad(f"{where}.{key}", f"is {f.get(key)!r}, not a date (YYYY-MM-DD)")
+    val = f.get("val")
+    if isinstance(val, bool) or not isinstance(val, (int, float)):
+        bad(f"{where}.val", f"is {val!r}, not a number")
+    for key in ("form", "accn"):
+        if not isinstance(f.get(key), str):
+            bad(f"{where}.{key}", f"is {f.get(key)!r}, not text")
 
 
 def refresh(tickers: list[str] | None = None, agent: str | None = None, *,
             client: Client | None = None, sources_dir=None, data_dir=None,
             companies=None, log=print) -> Path:
-    """Download the companyfacts of `tickers` (default: all), rebuild data/ with them, print
-    what changed, then replace data/ in one step. Any failure leaves data/ as it was."""
+    """Download the companyfacts of `tickers` (default: all) and rebuild data/ with them;
+    print what changed, then replace data/ in one step.
+
+    Only what was fetched changes: the refreshed rows of other companies, and of a company
+    whose download failed, are kept from the data folder. A failed company is named with its
+    reason (FetchError, after the others are in place); if every one failed, data/ is left
+    as it was."""
     companies = sources._companies() if companies is None else companies
     known = list(companies["ticker"])
     wanted = [t.strip().upper() for t in tickers] if tickers else known
     unknown = [t for t in wanted if t not in known]
     if unknown:
         raise DataError(f"unknown ticker(s) {', '.join(unknown)}; valid: {', '.join(known)}")
+    out = atomic.check_data_folder(Path(data_dir or data.data_dir()))
     client = client or Client(user_agent(agent), log=log)
-    facts, failed = {}, []
+    facts, failed = {}, {}
     cik = dict(zip(companies["ticker"], companies["cik"]))
     for i, t in enumerate(wanted, start=1):
         log(f"[{i}/{len(wanted)}] {t}: companyfacts CIK{int(cik[t]):010d}")
         try:
             facts[t] = client.companyfacts(cik[t])
         except FetchError as err:
-            failed.append(f"{t}: {err}")
-    if failed:
-        raise FetchError("refresh failed; data/ left unchanged:\n  " + "\n  ".join(failed))
+            failed[t] = str(err)
     log(f"{client.requests} request(s) to SEC, {client.cache_hits} document(s) from the cache")
-    return sources.build(sources_dir, data_dir, log=log, facts=facts, companies=companies)
+    problems = "\n  ".join(f"{t}: {why}" for t, why in failed.items())
+    if not facts:
+        raise FetchError(f"refresh failed; data/ left unchanged:\n  {problems}")
+    path = sources.build(sources_dir, out, log=log, facts=facts, companies=companies,
+                         kept=_earlier_rows(out, set(facts)))
+    if failed:
+        raise FetchError(f"refreshed {', '.join(facts)}; these failed and keep their earlier "
+                         f"data:\n  {problems}")
+    return path
+
+
+def _earlier_rows(out: Path, fetched: set[str]) -> pd.DataFrame | None:
+    """The refreshed rows the data folder has for companies not fetched now."""
+    try:
+        fin = data.load_table("financials", out)
+    except DataError:
+        return None  # no data yet, or written by an older kit: nothing to keep
+    return fin[(fin["source_id"] == "sec_companyfacts") & ~fin["ticker"].isin(fetched)]

@@ -7,17 +7,18 @@ in here: figures come from the raw files; the kit's own sourced rows and correct
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import shutil
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 
-from kit import data, periods
+from kit import atomic, data, periods
+from kit.errors import OutputError
 from kit.schema import SUMS, TABLES, DataError, data_dictionary, to_csv_frame
 
 REPO = Path(__file__).resolve().parent.parent
@@ -139,19 +140,21 @@ SOURCES = [
 
 def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = None,
           log=print, facts: dict[str, dict] | None = None,
-          companies: pd.DataFrame | None = None) -> Path:
-    """Build every table from `sources_dir` and replace `data_dir` with them in one step.
+          companies: pd.DataFrame | None = None, kept: pd.DataFrame | None = None) -> Path:
+    """Build every table from `sources_dir` and replace `data_dir` (default: the data folder,
+    $KIT_DATA_DIR or data/) with them in one step.
 
-    `facts` adds SEC companyfacts documents by ticker (see `kit.sec.refresh`). What changed
-    against the existing data is logged before the swap. Returns the data directory. On any
-    error the existing data directory is left untouched.
+    `facts` adds SEC companyfacts documents by ticker and `kept` earlier refreshed rows of
+    companies not fetched now (see `kit.sec.refresh`). What changed against the existing
+    data is logged before the swap. Returns the data directory. `data_dir` must be new, empty
+    or a kit data folder (kit.atomic); on any error it is left untouched.
     """
     src = Path(sources_dir or os.environ.get("KIT_SOURCES") or DEFAULT_SOURCES)
-    out = Path(data_dir or REPO / "data")
+    out = atomic.check_data_folder(Path(data_dir or data.data_dir()))
     if not (src / "MANIFEST.md").is_file():
         raise DataError(f"{src}: not a sources folder (no MANIFEST.md); pass --sources DIR "
                         "pointing at shared/sources")
-    tables = build_tables(src, log=log, companies=companies, facts=facts)
+    tables = build_tables(src, log=log, companies=companies, facts=facts, kept=kept)
     if (out / "financials.csv").is_file():
         try:
             before = data.load_table("financials", out)
@@ -161,9 +164,13 @@ def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = N
             for line in changes(before, data.validate_frame(tables["financials"], "financials")):
                 log(line)
     as_of = max(tables["financials"]["published_date"].max(), tables["prices"]["price_date"].max())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".data-", dir=out.parent))
-    tmp.chmod(0o755)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for stale in atomic.clean_stale(out.parent):
+            log(f"removed {stale.name}, left by a build that was stopped")
+        tmp = atomic.new_data_folder(out)
+    except OSError as err:
+        raise OutputError(f"cannot write in {out.parent}: {err.strerror}") from None
     try:
         for name, df in tables.items():
             to_csv_frame(df, name).to_csv(tmp / TABLES[name].filename, index=False,
@@ -171,12 +178,12 @@ def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = N
         (tmp / "README.md").write_text(data_dictionary(as_of.strftime("%Y-%m-%d")) + "\n")
         for name in tables:  # validate what was written, exactly as users will load it
             data.load_table(name, tmp)
-        old = out.with_name(out.name + ".old")
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
+        atomic.replace_folder(tmp, out)
         data._cached.cache_clear()
+    except OSError as err:
+        raise OutputError(f"cannot write the data folder {out}: {err.strerror}"
+                          + ("; free some space" if err.errno == errno.ENOSPC else "")
+                          + f"; {out} is unchanged") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for name, df in tables.items():
@@ -185,28 +192,44 @@ def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = N
 
 
 def changes(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
-    """New quarters and changed current values between two financials tables."""
+    """What a rebuild changes in `financials`: the rows added and removed, and for each
+    company, metric and quarter the figure a briefing uses (latest published; on one day the
+    one that passes its identity check, then by source priority, then by derivation, so ties
+    are broken the same way every time): new, revised beyond rounding, or gone."""
+    def rows(fin):
+        key = [*TABLES["financials"].key, "value_usd"]
+        return set(fin[key].astype(str).itertuples(index=False, name=None))
+
     def current(fin):
-        fin = fin[fin["identity_check"] != "fails"].sort_values("published_date")
+        fin = fin.assign(_ok=fin["identity_check"] != "fails",
+                         _rank=-fin["source_id"].map(SOURCE_PRIORITY.index))
+        fin = fin.sort_values(["published_date", "_ok", "_rank", "derivation"], kind="stable")
         return fin.groupby(["ticker", "metric", "period_end_date"])["value_usd"].last()
 
     old, new = current(before), current(after)
     added = new.index.difference(old.index)
-    both = new.index.intersection(old.index)
-    revised = [k for k in both if abs(new[k] - old[k]) > ROUNDING_USD]
-    lines = [f"changes: {len(added)} new quarter figures, {len(revised)} revised"]
+    gone = old.index.difference(new.index)
+    revised = [k for k in new.index.intersection(old.index)
+               if abs(new[k] - old[k]) > ROUNDING_USD]
+    lines = [f"changes: {len(added)} new quarter figures, {len(revised)} revised, "
+             f"{len(gone)} removed ({len(rows(after) - rows(before))} rows added, "
+             f"{len(rows(before) - rows(after))} removed)"]
     for t, m, end in added:
         lines.append(f"  new      {t} {m} {end:%Y-%m-%d}: {new[(t, m, end)] / 1e6:,.0f}M")
     for t, m, end in revised:
         lines.append(f"  revised  {t} {m} {end:%Y-%m-%d}: {old[(t, m, end)] / 1e6:,.0f}M -> "
                      f"{new[(t, m, end)] / 1e6:,.0f}M")
+    for t, m, end in gone:
+        lines.append(f"  removed  {t} {m} {end:%Y-%m-%d}: {old[(t, m, end)] / 1e6:,.0f}M")
     return lines
 
 
 def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
-                 facts: dict[str, dict] | None = None) -> dict[str, pd.DataFrame]:
+                 facts: dict[str, dict] | None = None,
+                 kept: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every table, from the raw files in `src` (plus `facts`: companyfacts documents by
-    ticker, from `kit data refresh`). `companies` defaults to additions/companies.csv."""
+    ticker, from `kit data refresh`, and `kept`: financials rows of an earlier refresh to
+    keep). `companies` defaults to additions/companies.csv."""
     companies = _companies() if companies is None else companies
     tickers = list(companies["ticker"])
     corrections = _read_csv(ADDITIONS / "corrections.csv")
@@ -220,7 +243,8 @@ def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
         "sources": pd.DataFrame(SOURCES),
         "companies": companies,
         "financials": pd.concat(
-            [_financials(src, c, releases, (facts or {}).get(c["ticker"]))
+            [_financials(src, c, releases, (facts or {}).get(c["ticker"]),
+                         _kept_rows(kept, c["ticker"]))
              for c in companies.to_dict("records")]),
         "capex_guidance": _guidance(statements, companies),
         "earnings_releases": releases,
@@ -249,12 +273,24 @@ def _day(text: str) -> date:
 
 
 def _json(path: Path):
-    """A JSON source file; a broken one is named with the line and column of the fault."""
+    """A JSON source file; a broken one is named with the line and column of the fault, and
+    one holding a number that is not finite (NaN, Infinity, 1e400) is refused."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"), parse_float=finite_float,
+                          parse_constant=finite_float)
     except json.JSONDecodeError as err:
         raise DataError(f"{path}, line {err.lineno}, column {err.colno}: not valid JSON "
                         f"({err.msg}); restore the file from its source") from None
+    except ValueError as err:
+        raise DataError(f"{path}: {err}; restore the file from its source") from None
+
+
+def finite_float(text: str) -> float:
+    """A JSON number as a float, or ValueError for one that is not finite."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
 
 
 def _deadline(end: date, form: str) -> tuple[date, str, str]:
@@ -391,7 +427,7 @@ def _filing_year(filed: date, fye: str) -> int:
 # --- quarterly financials ------------------------------------------------------------------
 
 def _financials(src: Path, company: dict, releases: pd.DataFrame,
-                facts: dict | None) -> pd.DataFrame:
+                facts: dict | None, kept: list[dict] = ()) -> pd.DataFrame:
     ticker, fye = company["ticker"], company["fiscal_year_end"]
     rel = releases[releases["ticker"] == ticker]
     release_on = dict(zip(rel["period_end_date"], zip(rel["release_date"], rel["source_url"])))
@@ -412,6 +448,7 @@ def _financials(src: Path, company: dict, releases: pd.DataFrame,
                  if r["period_end_date"].year >= FIRST_YEAR]  # the span of the other sources
     if facts is not None:
         rows += facts_rows(facts, company, facts_url)
+    rows += kept
     rows += _sums(rows)
     df = pd.DataFrame(rows)
     if df.empty:
@@ -428,6 +465,24 @@ def _financials(src: Path, company: dict, releases: pd.DataFrame,
         *[periods.calendar_quarter(s, e) for s, e in zip(df["period_start_date"],
                                                           df["period_end_date"])])
     return df
+
+
+def _kept_rows(kept: pd.DataFrame | None, ticker: str) -> list[dict]:
+    """Rows of an earlier refresh (financials as loaded) back in the build's row form."""
+    if kept is None:
+        return []
+
+    def day(value):
+        return None if pd.isna(value) else value.date()
+
+    return [_row(r["metric"], day(r["period_start_date"]), day(r["period_end_date"]),
+                 r["value_usd"], (day(r["published_date"]), r["published_basis"],
+                                  r["published_date_basis"]),
+                 r["source_id"], r["source_url"], r["source_detail"], r["derivation"],
+                 "" if pd.isna(r["derivation_detail"]) else r["derivation_detail"],
+                 r["identity_check"], filed=day(r["source_filed_date"]),
+                 precision=None if pd.isna(r["precision_usd"]) else r["precision_usd"])
+            for r in kept[kept["ticker"] == ticker].to_dict("records")]
 
 
 def _row(metric, start, end, value, published, source_id, url, detail,
@@ -900,6 +955,9 @@ def _price_file(path: Path, date_column: str, close_column: str, log) -> dict[da
             log(f"note: {path.parent.name}/{path.name} line {line} ({day}) has no close; "
                 "dropped")
             continue
+        if not math.isfinite(value) or value <= 0:
+            raise DataError(f"{path}, line {line}, column {close_column}: {close!r} is not a "
+                            "price (a positive finite number)")
         closes[when] = value
     return closes
 

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -120,3 +121,26 @@ def test_a_reused_kernel_starts_each_notebook_with_an_empty_namespace(tmp_path):
     finally:
         kernel.shutdown()
     assert len(list((tmp_path / "out").glob("*.html"))) == 3
+
+
+@pytest.mark.robustness
+def test_a_kernel_that_dies_while_it_is_prepared_is_reported_at_once():
+    from kit.kernels import WarmKernel
+    kernel = WarmKernel(warmup="import os\nos._exit(3)")
+    try:
+        error = kernel.ready()
+    finally:
+        kernel.shutdown()
+    assert "the kernel died while it was being prepared" in str(error)
+
+
+def test_kernels_talk_over_private_sockets_not_tcp():
+    from kit.kernels import WarmKernel
+    kernel = WarmKernel()
+    try:
+        assert kernel.ready() is None
+        info = kernel.km.get_connection_info()
+        assert info["transport"] == "ipc" and info["ip"].startswith(kernel._sockets)
+    finally:
+        kernel.shutdown()
+    assert not os.path.exists(kernel._sockets)

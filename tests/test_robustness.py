@@ -65,17 +65,14 @@ def test_a_lower_case_padded_ticker_is_the_company_it_names(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
 def test_an_interrupted_render_leaves_no_half_written_file(tmp_path, sig):
-    out = tmp_path / "out"
-    proc = _kit("render", "META", "--out", str(out), "--no-progress", cwd=tmp_path,
-                wait=False)
-    deadline = time.time() + 30
-    while not (out.exists() and any(out.iterdir())) and time.time() < deadline:
-        time.sleep(0.05)  # until the executed notebook's temporary file exists
-    proc.send_signal(sig)
-    proc.wait(timeout=60)
-    assert proc.returncode != 0
-    left = sorted(p.name for p in out.iterdir()) if out.exists() else []
-    assert left == [], left  # no temporary file and no partial output
+    proc, err, out, _ = _interrupt(tmp_path, sig, "render", "META")
+    assert proc.returncode == 128 + sig
+    if sig == signal.SIGINT:  # Ctrl-C: one line, not a traceback
+        assert err.strip().splitlines() == [
+            "kit: interrupted; nothing half-written was left behind"], err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == []  # no temporary file, no partial one
+    assert _wait_for(lambda: not _kernels_of(proc.pid), 15), "the kernel outlived the render"
 
 
 @pytest.mark.slow
@@ -212,3 +209,260 @@ def test_hostile_text_from_data_is_shown_as_text_and_never_runs(tmp_path):
         assert HOSTILE_TEXT in body and "<i>CFO</i>" in body
         assert page.locator("img[src=x]").count() == 0
     assert requests == [] and errors == []
+
+
+# --- hardening (issue 12): nothing the user owns is touched ----------------------------------
+
+def test_a_data_build_never_replaces_a_folder_the_kit_did_not_write(tmp_path, sources_dir):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("three years of work")
+    res = _kit("data", "build", "--sources", str(sources_dir), "--out", str(mine),
+               cwd=tmp_path)
+    assert res.returncode == 2 and "is not a kit data folder" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert (mine / "thesis.txt").read_text() == "three years of work"
+    a_file = tmp_path / "notes.csv"
+    a_file.write_text("keep")
+    res = _kit("data", "build", "--sources", str(sources_dir), "--out", str(a_file),
+               cwd=tmp_path)
+    assert res.returncode == 2 and "is not a folder" in res.stderr
+    assert a_file.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "notes.csv"]  # no .old
+
+
+def test_a_data_build_replaces_a_kit_folder_as_a_whole(tmp_path, sources_dir):
+    from kit.atomic import MARKER
+    out = tmp_path / "data"
+    sources.build(sources_dir, out, log=lambda m: None)  # a new folder: made, and marked
+    assert (out / MARKER).is_file() and (out / "financials.csv").is_file()
+    (out / "stale.csv").write_text("from an older build")
+    sources.build(sources_dir, out, log=lambda m: None)
+    assert not (out / "stale.csv").exists() and (out / MARKER).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no temporary folder left
+
+
+def test_the_swap_of_a_data_folder_is_one_exchange_never_a_missing_folder(tmp_path,
+                                                                          monkeypatch):
+    from kit import atomic
+    out, new = tmp_path / "data", tmp_path / ".data-new"
+    for folder, text in ((out, "old"), (new, "new")):
+        folder.mkdir()
+        (folder / "financials.csv").write_text(text)
+        (folder / atomic.MARKER).write_text("")
+
+    def no_rename_away(src, dst):  # moving data/ aside would leave no data/ for a moment
+        raise AssertionError(f"os.replace({src}, {dst})")
+
+    monkeypatch.setattr(atomic.os, "replace", no_rename_away)
+    atomic.replace_folder(new, out)
+    assert (out / "financials.csv").read_text() == "new" and not new.exists()
+
+
+def test_temporary_folders_of_killed_builds_are_removed_and_no_one_elses(tmp_path,
+                                                                         sources_dir):
+    from kit.atomic import MARKER
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # a finished pid
+    killed = tmp_path / f".data-{gone}-x1"
+    foreign = tmp_path / f".data-{gone}-notours"
+    running = tmp_path / f".data-{os.getpid()}-busy"
+    for folder in (killed, foreign, running):
+        folder.mkdir()
+    for folder in (killed, running):
+        (folder / MARKER).write_text("")
+    sources.build(sources_dir, tmp_path / "data", log=lambda m: None)
+    assert not killed.exists()
+    assert foreign.exists() and running.exists()
+
+
+# --- bounded work, checked before any kernel starts -----------------------------------------
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "1000"])
+def test_jobs_outside_the_valid_range_is_refused(tmp_path, jobs):
+    res = _kit("render", "--all", "--jobs", jobs, "--out", str(tmp_path / "out"),
+               cwd=tmp_path)
+    assert res.returncode == 2
+    assert f"--jobs {jobs}: use 1 to " in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_batch_never_starts_more_kernels_than_briefings(monkeypatch, tmp_path):
+    from kit import kernels, render
+    started = []
+    monkeypatch.setattr(render, "WarmKernel", lambda: started.append(1) or _NoKernel())
+    result = render.render_all(["META", "NVDA"], "2024-04-25", tmp_path / "out", jobs=3,
+                               progress=False)
+    assert len(started) == 2 and kernels.check_jobs(None) >= 2
+    assert result.failed == {"META": "RuntimeError: no kernel here",
+                             "NVDA": "RuntimeError: no kernel here"}
+
+
+class _NoKernel:
+    def ready(self):
+        return None
+
+    def run(self, *args):
+        raise RuntimeError("no kernel here")
+
+    def shutdown(self):
+        pass
+
+
+class _Unready(_NoKernel):
+    def ready(self):
+        return RuntimeError("the kernel died while it was being prepared")
+
+
+class _Blank(_NoKernel):
+    def run(self, *args):
+        import nbformat
+        return nbformat.v4.new_notebook()
+
+
+def test_a_kernel_that_never_gets_ready_leaves_its_briefings_to_the_others(monkeypatch,
+                                                                          tmp_path):
+    from kit import render
+    kernels = iter([_Unready(), _Blank()])
+    monkeypatch.setattr(render, "WarmKernel", lambda: next(kernels))
+    result = render.render_all(["META", "NVDA"], "2024-04-25", tmp_path / "out", jobs=2,
+                               progress=False)
+    assert sorted(result.rendered) == ["META", "NVDA"] and result.failed == {}
+    kernels = iter([_Unready(), _Unready()])
+    result = render.render_all(["META", "NVDA"], "2024-04-25", tmp_path / "out2", jobs=2,
+                               progress=False)
+    assert result.failed == {t: "KernelError: no kernel could render it: the kernel died "
+                                "while it was being prepared" for t in ("META", "NVDA")}
+
+
+def _unwritable(tmp_path):
+    """A folder that cannot be written: read-only for a user; under /sys for root, who may
+    write anywhere else."""
+    if os.geteuid() == 0:
+        return "/sys/kit-out", "cannot write there"
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    return str(folder / "out"), "cannot write there"
+
+
+def _bad_outputs(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    return [("/dev/null", "is not a folder"), (str(a_file), "is not a folder"),
+            (str(a_file / "sub"), "is a file, so the folder cannot be made"),
+            _unwritable(tmp_path)]
+
+
+@pytest.mark.parametrize("case", range(4), ids=["dev-null", "a file", "under a file",
+                                                "unwritable"])
+def test_a_bad_output_folder_is_refused_before_anything_runs(tmp_path, case):
+    out, message = _bad_outputs(tmp_path)[case]
+    for args in (["render", "META"], ["render", "META", "NVDA"]):
+        res = _kit(*args, "--out", out, cwd=tmp_path)
+        assert res.returncode == 2, res.stderr
+        assert f"--out {out}: " in res.stderr and message in res.stderr
+        assert "Traceback" not in res.stderr
+
+
+def test_a_notebook_that_is_not_a_notebook_is_refused(tmp_path):
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{ this is not json")
+    res = _kit("render", "META", "--notebook", str(bad), "--out", str(tmp_path / "out"),
+               cwd=tmp_path)
+    assert res.returncode == 2 and "is not a valid notebook" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("table,edit,message", [
+    ("prices", lambda text: "", "prices.csv: the file is empty"),
+    ("financials", lambda text: text.replace(",6715000000.0,", ",inf,", 1),
+     "'inf' is not a finite number"),
+    ("financials", lambda text: text.replace(",6715000000.0,", ",1e400,", 1),
+     "'1e400' is not a finite number"),
+])
+def test_an_empty_or_non_finite_data_file_is_one_clear_error(tmp_path, table, edit, message):
+    folder = tmp_path / "data"
+    shutil.copytree(data.data_dir(), folder)
+    path = folder / f"{table}.csv"
+    path.write_text(edit(path.read_text()))
+    res = _kit("render", "META", "--out", str(tmp_path / "out"), cwd=tmp_path,
+               env={**os.environ, "KIT_DATA_DIR": str(folder)})
+    assert res.returncode == 2 and message in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_full_disk_is_named_and_leaves_no_partial_file(tmp_path, monkeypatch, sources_dir):
+    import errno
+
+    from kit import atomic, render
+    from kit.errors import OutputError
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.Path, "write_text", full)
+    with pytest.raises(OutputError, match=r"cannot write .*NVDA-2025-06-30.html: No space "
+                                          r"left on device; free some space"):
+        render.render_briefing("NVDA", "2025-06-30", tmp_path / "out", progress=False,
+                               notebook=_tiny(tmp_path))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
+    monkeypatch.undo()
+    out = tmp_path / "data"
+    sources.build(sources_dir, out, log=lambda m: None)
+    before = (out / "financials.csv").read_bytes()
+    monkeypatch.setattr(atomic, "replace_folder", full)
+    with pytest.raises(OutputError, match="No space left on device; free some space"):
+        sources.build(sources_dir, out, log=lambda m: None)
+    assert (out / "financials.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out", "tiny.ipynb"]
+
+
+def _tiny(tmp_path):
+    from tests.conftest import small_notebook
+    return small_notebook(tmp_path / "tiny.ipynb", "print(ticker)")
+
+
+# --- interruptions: one line, nothing left behind --------------------------------------------
+
+def _kernels_of(pid: int) -> list[int]:
+    """Processes whose parent, by jupyter_client's JPY_PARENT_PID, is `pid`."""
+    found = []
+    for proc in os.listdir("/proc"):
+        if proc.isdigit():
+            try:
+                env = open(f"/proc/{proc}/environ", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            if f"JPY_PARENT_PID={pid}".encode() in env:
+                found.append(int(proc))
+    return found
+
+
+def _interrupt(tmp_path, sig, *args):
+    """Start `kit <args>`, send `sig` once an executed notebook's temporary file exists;
+    (process, stderr, output folder, the kernels it had running)."""
+    out = tmp_path / "out"
+    proc = _kit(*args, "--out", str(out), "--no-progress", cwd=tmp_path, wait=False)
+    assert _wait_for(lambda: out.exists() and any(p.name.startswith(".tmp-")
+                                                  for p in out.iterdir()))
+    kernels = _kernels_of(proc.pid)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=90)
+    return proc, err, out, kernels
+
+
+def _wait_for(check, seconds=60):
+    deadline = time.time() + seconds
+    while not check() and time.time() < deadline:
+        time.sleep(0.05)
+    return check()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_an_interrupted_batch_leaves_no_file_and_no_kernel(tmp_path, sig):
+    proc, err, out, kernels = _interrupt(tmp_path, sig, "render", "--all")
+    assert kernels  # the batch's kernels were running when it was stopped
+    assert proc.returncode != 0 and "Traceback" not in err
+    assert _wait_for(lambda: not _kernels_of(proc.pid), 15), "a kernel outlived the batch"
+    assert [p.name for p in out.iterdir() if p.name.startswith(".tmp-")] == []

@@ -1,6 +1,7 @@
 """SEC refresh against a local server replaying the recorded Snowflake companyfacts document
 (../shared/sources/sec_companyfacts/), with faults injected on request."""
 
+import gzip
 import http.server
 import json
 import re
@@ -8,7 +9,7 @@ import socket
 import struct
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -29,27 +30,40 @@ def snow_doc(sources_dir):
 @pytest.fixture
 def server(snow_doc):
     """A local HTTP server. `faults` is a list of what to answer, in order, before the real
-    document: an HTTP status, 'truncated' (Content-Length longer than the body) or 'invalid'
-    (not JSON). `seen` records each request's path and User-Agent."""
-    state = {"faults": [], "seen": [], "forever": None}
+    document: an HTTP status, 'truncated' (Content-Length longer than the body), 'invalid'
+    (not JSON), 'reset', 'hang', 'drip' (a byte at a time) or bytes (that body instead).
+    `docs` maps other paths to their documents; `retry_after` is the header sent with an
+    error status; a client that accepts gzip gets a gzip body. `seen` records each
+    request's path and User-Agent, `encodings` its Accept-Encoding."""
+    state = {"faults": [], "seen": [], "forever": None, "encodings": [], "retry_after": "0",
+             "docs": {f"/api/xbrl/companyfacts/CIK{SNOW_CIK}.json": snow_doc}}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             state["seen"].append((self.path, self.headers.get("User-Agent")))
+            state["encodings"].append(self.headers.get("Accept-Encoding"))
             fault = state["faults"].pop(0) if state["faults"] else state["forever"]
             if fault == "hang":  # answer only after the client has given up
                 time.sleep(1.5)
                 fault = state["forever"] if state["forever"] != "hang" else None
-            if self.path != f"/api/xbrl/companyfacts/CIK{SNOW_CIK}.json":
+            if isinstance(fault, dict):  # a fault for one path only
+                fault = fault.get(self.path)
+            if self.path not in state["docs"]:
                 fault = 404
             if isinstance(fault, int):
                 self.send_response(fault)
-                self.send_header("Retry-After", "0")
+                self.send_header("Retry-After", state["retry_after"])
                 self.end_headers()
                 return
-            body = b'{"cik": 1640147, "facts": {' if fault == "invalid" else snow_doc
+            body = b'{"cik": 1640147, "facts": {' if fault == "invalid" else \
+                fault if isinstance(fault, bytes) else state["docs"][self.path]
+            zipped = "gzip" in (self.headers.get("Accept-Encoding") or "")
+            if zipped:
+                body = gzip.compress(body)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
+            if zipped:
+                self.send_header("Content-Encoding", "gzip")
             length = len(body) + (1000 if fault == "truncated" else 0)
             self.send_header("Content-Length", str(length))
             self.end_headers()
@@ -60,12 +74,19 @@ def server(snow_doc):
                                            struct.pack("ii", 1, 0))
                 self.connection.close()
                 return
+            if fault == "drip":  # a byte every 50 ms: never a read timeout, never done
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+                return
             self.wfile.write(body[: len(body) // 2] if fault == "truncated" else body)
 
         def log_message(self, *args):
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     state["url"] = f"http://127.0.0.1:{httpd.server_address[1]}"
     yield state
@@ -96,9 +117,12 @@ def _refresh(server, tmp_path, sources_dir, **kw):
 
 
 def _existing_data(tmp_path):
+    """A data folder the kit wrote earlier (it holds the marker), with content to keep."""
+    from kit.atomic import MARKER
     data = tmp_path / "data"
     data.mkdir()
     (data / "financials.csv").write_text("keep me")
+    (data / MARKER).write_text("")
     return data
 
 
@@ -133,7 +157,8 @@ def test_second_refresh_within_the_cache_period_makes_no_request(server, tmp_pat
     _, lines = _refresh(server, tmp_path, sources_dir)
     assert len(server["seen"]) == 1
     assert "0 request(s) to SEC, 1 document(s) from the cache" in lines
-    assert "changes: 0 new quarter figures, 0 revised" in lines
+    assert "changes: 0 new quarter figures, 0 revised, 0 removed (0 rows added, 0 removed)" \
+        in lines
 
 
 def test_an_expired_cache_is_fetched_again(server, tmp_path, sources_dir):
@@ -264,7 +289,7 @@ def test_refresh_prints_the_quarters_a_newer_document_adds(server, tmp_path, sou
     assert server["seen"] == []  # served from the cache
     _, lines = _refresh(server, tmp_path, sources_dir, max_age_hours=0)
     summary = next(line for line in lines if line.startswith("changes:"))
-    assert summary != "changes: 0 new quarter figures, 0 revised"
+    assert not summary.startswith("changes: 0 new quarter figures, 0 revised")
     assert any(line.startswith("  new      SNOW purchases_of_property_and_equipment 2025-01-31")
                for line in lines)
 
@@ -283,3 +308,140 @@ def test_a_value_revised_by_a_later_filing_keeps_both_versions(snow_doc):
         (quarter["val"], date.fromisoformat(quarter["filed"])),
         (quarter["val"] + 5_000_000, date(2025, 6, 1))]
     assert rows[1]["published_date_basis"].startswith("revised in 10-Q revision-test")
+
+
+# --- hardening (issue 12): downloads checked before use and before caching -----------------
+
+def _fact(**change):
+    fact = {"start": "2024-02-01", "end": "2024-04-30", "val": 1000, "accn": "a", "fy": 2025,
+            "fp": "Q1", "form": "10-Q", "filed": "2024-05-30"}
+    return {**fact, **change}
+
+
+def _doc(*facts, cik=1640147):
+    return json.dumps({"cik": cik, "entityName": "Snowflake Inc.", "facts": {"us-gaap": {
+        "PaymentsToAcquirePropertyPlantAndEquipment": {"units": {"USD": list(facts)}}}}}
+    ).encode()
+
+
+@pytest.mark.robustness
+@pytest.mark.parametrize("body,field", [
+    (b'["not", "an", "object"]', "the document is not a JSON object"),
+    (b'{"cik": 1640147, "facts": []}', "facts is missing or not an object"),
+    (_doc(_fact(val="12")), "facts.us-gaap.PaymentsToAcquirePropertyPlantAndEquipment.units."
+                            "USD[0].val is '12', not a number"),
+    (_doc(_fact(), _fact(filed="30/05/2024")), "USD[1].filed is '30/05/2024', not a date"),
+    (_doc(_fact(), cik=42), "cik is 42, not the CIK asked for"),
+], ids=["list", "facts", "val", "filed", "cik"])
+def test_a_document_of_the_wrong_shape_is_named_field_by_field_and_not_cached(
+        server, tmp_path, body, field):
+    server["faults"] = [body]
+    client = _client(server, tmp_path)
+    with pytest.raises(sec.FetchError, match=re.escape(field)):
+        client.companyfacts(SNOW_CIK)
+    assert len(server["seen"]) == 1  # a wrong document is not fetched again and again
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+    assert client.companyfacts(SNOW_CIK)["cik"] == 1640147  # the next refresh is not stuck
+
+
+@pytest.mark.robustness
+@pytest.mark.parametrize("value", [b"1e400", b"NaN", b"Infinity"])
+def test_a_number_that_is_not_finite_never_reaches_the_data(server, tmp_path, sources_dir,
+                                                            value):
+    server["forever"] = _doc(_fact()).replace(b'"val": 1000', b'"val": ' + value)
+    with pytest.raises(sec.FetchError, match="not a finite number"):
+        _refresh(server, tmp_path, sources_dir)
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.robustness
+def test_a_server_that_drips_is_stopped_by_the_deadline(server, tmp_path):
+    server["forever"] = "drip"
+    start = time.monotonic()
+    with pytest.raises(sec.FetchError, match="no complete response within 0.5 s, after 3"):
+        _client(server, tmp_path, timeout=0.3, deadline=0.5).companyfacts(SNOW_CIK)
+    assert time.monotonic() - start < 30  # the whole document would take hours
+
+
+@pytest.mark.robustness
+def test_a_response_over_the_size_limit_is_refused_without_retrying(server, tmp_path):
+    with pytest.raises(sec.FetchError, match="larger than"):
+        _client(server, tmp_path, max_bytes=50_000).companyfacts(SNOW_CIK)
+    assert len(server["seen"]) == 1
+
+
+@pytest.mark.robustness
+def test_gzip_is_asked_for_and_decoded(server, tmp_path):
+    doc = _client(server, tmp_path).companyfacts(SNOW_CIK)
+    assert server["encodings"] == ["gzip"]  # SEC asks clients to accept gzip
+    assert doc["cik"] == 1640147 and "us-gaap" in doc["facts"]
+    cached = next((tmp_path / "cache").iterdir()).read_bytes()
+    assert cached.startswith(b"{")  # cached decoded, as the document
+
+
+@pytest.mark.robustness
+def test_retry_after_in_both_forms(server, tmp_path, monkeypatch):
+    from email.utils import format_datetime
+    waits = []
+    monkeypatch.setattr(sec.time, "sleep", waits.append)
+    later = datetime.now(UTC) + timedelta(seconds=90)
+    for header, expected in (("7", 7), (format_datetime(later, usegmt=True), 90)):
+        server["retry_after"], server["faults"] = header, [503]
+        _client(server, tmp_path, max_age_hours=0).companyfacts(SNOW_CIK)
+        assert any(abs(w - expected) < 2 for w in waits), waits
+        waits.clear()
+    server["retry_after"] = format_datetime(later + timedelta(days=1), usegmt=True)
+    server["faults"] = [503]
+    with pytest.raises(sec.FetchError, match="asks to wait .* s; try again later"):
+        _client(server, tmp_path, max_age_hours=0).companyfacts(SNOW_CIK)
+
+
+# --- a refresh changes only what it fetched ---------------------------------------------------
+
+OTHER_CIK = "0000000042"
+
+
+def _two_companies(server, snow_doc):
+    """SNOW and a second company, SNOX, served the same figures under its own CIK."""
+    doc = json.loads(snow_doc)
+    doc["cik"] = 42
+    server["docs"][f"/api/xbrl/companyfacts/CIK{OTHER_CIK}.json"] = json.dumps(doc).encode()
+    snox = _companies().iloc[[-1]].assign(ticker="SNOX", cik=OTHER_CIK)
+    return pd.concat([_companies(), snox], ignore_index=True)
+
+
+def _refresh_some(server, tmp_path, sources_dir, companies, tickers, **kw):
+    lines = []
+    try:
+        sec.refresh(tickers, client=_client(server, tmp_path, max_age_hours=0, **kw),
+                    sources_dir=sources_dir, data_dir=tmp_path / "data",
+                    companies=companies, log=lines.append)
+    finally:
+        fin = load_table("financials", tmp_path / "data")
+    return fin[fin["source_id"] == "sec_companyfacts"], lines
+
+
+@pytest.mark.robustness
+def test_refreshing_one_company_keeps_the_others_refreshed_rows(server, tmp_path,
+                                                                sources_dir, snow_doc):
+    companies = _two_companies(server, snow_doc)
+    both, _ = _refresh_some(server, tmp_path, sources_dir, companies, ["SNOW", "SNOX"])
+    one, lines = _refresh_some(server, tmp_path, sources_dir, companies, ["snow"])
+    assert (both["ticker"] == "SNOX").sum() > 40
+    assert (one["ticker"] == "SNOX").sum() == (both["ticker"] == "SNOX").sum()
+    assert "changes: 0 new quarter figures, 0 revised, 0 removed (0 rows added, 0 removed)" \
+        in lines
+
+
+@pytest.mark.robustness
+def test_a_failed_company_is_named_and_keeps_its_data_while_the_others_update(
+        server, tmp_path, sources_dir, snow_doc):
+    companies = _two_companies(server, snow_doc)
+    before, _ = _refresh_some(server, tmp_path, sources_dir, companies, ["SNOW", "SNOX"])
+    server["forever"] = {f"/api/xbrl/companyfacts/CIK{OTHER_CIK}.json": 503}
+    with pytest.raises(sec.FetchError, match=r"refreshed SNOW; these failed and keep their "
+                                             r"earlier data:\n  SNOX: .*HTTP 503"):
+        _refresh_some(server, tmp_path, sources_dir, companies, ["SNOW", "SNOX"])
+    after = load_table("financials", tmp_path / "data")
+    after = after[after["source_id"] == "sec_companyfacts"]
+    assert (after["ticker"] == "SNOX").sum() == (before["ticker"] == "SNOX").sum()

@@ -78,9 +78,11 @@ def test_a_quote_not_in_the_seed_article_is_rejected(sources_dir, tmp_path, monk
 
 @pytest.mark.robustness
 def test_a_failed_build_leaves_existing_data_untouched(tmp_path):
+    from kit.atomic import MARKER
     out = tmp_path / "data"
     out.mkdir()
     (out / "prices.csv").write_text("keep me")
+    (out / MARKER).write_text("")
     with pytest.raises(DataError, match="not a sources folder"):
         sources.build(tmp_path / "nowhere", out)
     assert (out / "prices.csv").read_text() == "keep me"
@@ -202,3 +204,28 @@ def test_an_added_release_date_that_contradicts_a_source_is_refused(sources_dir,
     with pytest.raises(DataError, match=r"META FY2024 Q1 released 2024-04-25 disagrees with "
                                         r"press_releases \(2024-04-24\)"):
         sources.build_tables(sources_dir, log=lambda m: None)
+
+
+def _fin(*rows):
+    cols = ["ticker", "metric", "period_end_date", "source_id", "derivation",
+            "published_date", "value_usd", "identity_check"]
+    df = pd.DataFrame([dict(zip(cols, r)) for r in rows])
+    for c in ("period_end_date", "published_date"):
+        df[c] = pd.to_datetime(df[c])
+    return df
+
+
+def test_the_change_report_is_exact_and_breaks_same_day_ties_the_same_way():
+    capex = ("X", "purchases_of_property_and_equipment", "2024-03-31")
+    before = _fin((*capex, "press_releases", "reported", "2024-04-24", 7e9, "holds"),
+                  (*capex, "sec_extract", "reported", "2024-04-24", 7e9, "not_checked"),
+                  ("X", "revenue", "2024-03-31", "press_releases", "reported", "2024-04-24",
+                   30e9, "not_checked"))
+    # The same two same-day rows in the other order, the revenue gone, a failing row added.
+    after = _fin((*capex, "sec_extract", "reported", "2024-04-24", 7e9, "not_checked"),
+                 (*capex, "press_releases", "reported", "2024-04-24", 7e9, "holds"),
+                 (*capex, "press_releases", "identity", "2024-04-24", 9e9, "fails"))
+    lines = sources.changes(before, after)
+    assert lines[0] == ("changes: 0 new quarter figures, 0 revised, 1 removed "
+                        "(1 rows added, 1 removed)")
+    assert lines[1:] == ["  removed  X revenue 2024-03-31: 30,000M"]
