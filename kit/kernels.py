@@ -113,7 +113,8 @@ class WarmKernel:
         self.used = True
         return papermill.execute_notebook(
             notebook, str(output_path), parameters=parameters, progress_bar=progress,
-            kernel_name=self.kernel_name, km=self.km, request_save_on_cell_execute=False)
+            kernel_name=self.kernel_name, km=self.km, request_save_on_cell_execute=False,
+            execution_timeout=PREPARE_SECONDS)  # a cell takes seconds: longer is a hang
 
     def shutdown(self) -> None:
         _STARTED.discard(self)

@@ -213,9 +213,9 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
             logging.disable(logging.CRITICAL)
         for kernel in kernels:
             kernel.shutdown()
-        for worker in workers:  # each ends its notebook (the kernel is gone) and cleans up
-            if worker.is_alive():
-                worker.join(timeout=30)
+        for worker in workers:  # normally idle by now; when interrupted, a worker may wait
+            if worker.is_alive():  # for output from its dead kernel: the files are ours
+                worker.join(timeout=2 if sys.exc_info()[0] else 30)
         atomic.clean_temps()
         if interrupted:
             logging.disable(logging.NOTSET)
