@@ -120,8 +120,14 @@ class WarmKernel:
         _STARTED.discard(self)
         if getattr(self, "_ready", None) is not None:
             self._ready.join(timeout=5)
-        if self.km.has_kernel:
-            self.km.shutdown_kernel(now=True)
+        try:
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001 - a notebook still talking to it raced the shutdown
+            process = getattr(self.km.provisioner, "process", None)
+            if process is not None and process.poll() is None:
+                process.kill()  # the kernel must not outlive us either way
+                process.wait(timeout=5)
         shutil.rmtree(self._sockets, ignore_errors=True)
 
 

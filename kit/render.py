@@ -211,11 +211,17 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
         interrupted = isinstance(sys.exc_info()[1], (KeyboardInterrupt, SystemExit))
         if interrupted:  # the workers' notebooks end with "kernel died": nothing to report
             logging.disable(logging.CRITICAL)
-        for kernel in kernels:
-            kernel.shutdown()
-        for worker in workers:  # normally idle by now; when interrupted, a worker may wait
-            if worker.is_alive():  # for output from its dead kernel: the files are ours
-                worker.join(timeout=2 if sys.exc_info()[0] else 30)
+        closing = [threading.Thread(target=k.shutdown) for k in kernels]  # all at once
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join()
+        # Normally the workers are idle by now; when interrupted, one may wait for output
+        # from its dead kernel: give them a moment together, the files are removed anyway.
+        until = time.monotonic() + (2 if sys.exc_info()[0] else 30)
+        for worker in workers:
+            if worker.is_alive():  # a worker not yet started cannot be joined
+                worker.join(timeout=max(0.0, until - time.monotonic()))
         atomic.clean_temps()
         if interrupted:
             logging.disable(logging.NOTSET)
