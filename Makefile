@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TICKER ?= META
 AS_OF  ?=
 
-.PHONY: briefing test data check refresh bench-explorer bench-render bench-soak lint clean
+.PHONY: briefing test app data check refresh bench-explorer bench-render bench-soak lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# an editable install skips data files: the Voila template a wheel puts in share/
+	mkdir -p $(VENV)/share/jupyter/voila/templates
+	cp -R share/jupyter/voila/templates/kit $(VENV)/share/jupyter/voila/templates/
 	touch $@
 
 ## Render a briefing from the shipped data and print the path of the HTML.
@@ -22,6 +25,10 @@ briefing: $(VENV)/.installed
 ## Run the whole test suite (needs Chromium for the browser test: apt-get install chromium).
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+## The explorer as a web app (Voila), offline: http://localhost:8866
+app: $(VENV)/.installed
+	$(BIN)/voila notebooks/explore.ipynb
 
 ## Rebuild data/ from ../shared/sources (or SOURCES=DIR).
 data: $(VENV)/.installed
@@ -35,7 +42,7 @@ check: $(VENV)/.installed
 refresh: $(VENV)/.installed
 	$(BIN)/kit data refresh $(TICKERS)
 
-## Time a widget change in the explorer against recomputing (bench/explorer.py).
+## Time a widget change in the explorer to the updated chart in Chromium (bench/explorer.py).
 bench-explorer: $(VENV)/.installed
 	$(BIN)/python bench/explorer.py
 

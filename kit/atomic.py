@@ -21,8 +21,8 @@ import tempfile
 from pathlib import Path
 
 from kit.errors import OutputError, RequestError
+from kit.paths import MARKER
 
-MARKER = ".kit-data"
 MARKER_TEXT = ("This folder was written by `kit data build` or `kit data refresh`; the kit "
                "replaces it as a whole when it builds the data again.\n")
 _TEMPS: set[Path] = set()  # temporary files of this process not yet renamed or removed

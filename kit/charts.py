@@ -1,8 +1,11 @@
 """Chart builders: pure functions DataFrame -> alt.Chart, no I/O.
 
 Charts carry only the columns they draw (small specs), and tooltips with value, period and
-source. `use_briefing_renderer()` makes notebook outputs carry the Vega-Lite spec itself, which
-the offline HTML export embeds (see kit.html), and an SVG for viewing in JupyterLab.
+source. Sizes, fonts, colours and legends are one Altair theme, `kit`, registered and enabled
+here: a fixed width that reads well in a notebook; the kit's HTML export widens every chart to
+the page (kit.html). `use_briefing_renderer()` makes notebook outputs carry the Vega-Lite
+spec, which the export embeds, and in JupyterLab an interactive chart (Altair's JupyterChart,
+offline) with tooltips and the peer chart's drop-down.
 """
 
 from __future__ import annotations
@@ -11,23 +14,52 @@ import os
 
 import altair as alt
 import pandas as pd
-import vl_convert
 
 from kit.metrics import METRIC_NAMES, outlook_text
 from kit.schema import COMPARABLE, SUMS
 
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
-_LEGEND = alt.Legend(orient="top", labelLimit=400)  # full metric names above the plot
+# vega-embed in JupyterLab: SVG, and a menu that saves SVG or PNG in the browser (no links
+# to the online editor)
+EMBED_OPTIONS = {"renderer": "svg", "actions": {"export": True, "source": False,
+                                                 "compiled": False, "editor": False}}
+WIDTH, HEIGHT = 720, 260  # pixels, in a notebook; the export uses the page's width
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6",
+           "#9d755d", "#bab0ac"]
+
+
+@alt.theme.register("kit", enable=True)
+def theme() -> alt.theme.ThemeConfig:
+    """Every chart's size, fonts, colours and legend placement, in one place."""
+    return alt.theme.ThemeConfig(
+        width=WIDTH, height=HEIGHT,
+        config={"font": FONT,
+                "title": {"fontSize": 14, "anchor": "start", "offset": 10},
+                "axis": {"labelFontSize": 11, "titleFontSize": 12, "labelLimit": 200,
+                         "gridColor": "#e8e8e8"},
+                "legend": {"orient": "top", "labelLimit": 400, "labelFontSize": 11,
+                           "titleFontSize": 11},
+                "range": {"category": PALETTE},
+                "view": {"stroke": None}})
 
 
 def _renderer(spec: dict, **kwargs) -> dict:
-    """The Vega-Lite spec, which the HTML export embeds; in an interactive notebook also an
-    SVG drawn by vl-convert, which JupyterLab (it has no Vega-Lite 6 renderer) shows offline.
-    Kernels that `kit render` starts set KIT_EXPORT and skip the drawing."""
+    """The Vega-Lite spec, which the HTML export embeds; in an interactive session also an
+    interactive chart for JupyterLab (its own Vega-Lite 6 renderer, loaded from vl-convert,
+    not a CDN). Kernels that `kit render` starts set KIT_EXPORT and make only the spec."""
     bundle = {VEGALITE_MIME: spec}
     if not os.environ.get("KIT_EXPORT"):
-        bundle["image/svg+xml"] = vl_convert.vegalite_to_svg(spec)
+        bundle.update(interactive(spec))
     return bundle
+
+
+def interactive(spec: dict) -> dict:
+    """The mimebundle of an offline JupyterChart widget showing `spec`."""
+    alt.JupyterChart.enable_offline()
+    chart = (alt.LayerChart if "layer" in spec else alt.Chart).from_dict(spec, validate=False)
+    data = alt.JupyterChart(chart, embed_options=EMBED_OPTIONS)._repr_mimebundle_()
+    return data[0] if isinstance(data, tuple) else data
 
 
 alt.renderers.register("kit", _renderer)
@@ -41,7 +73,7 @@ def use_briefing_renderer() -> None:
 def empty_chart(message: str) -> alt.Chart:
     """A chart-sized note, for a section whose data the sources do not have."""
     return alt.Chart(pd.DataFrame({"text": [message]})).mark_text(size=14).encode(
-        text="text:N").properties(width="container", height=60)
+        text="text:N").properties(height=60)
 
 
 def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
@@ -71,7 +103,7 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
     bars = alt.Chart(long).mark_bar().encode(
         x=alt.X("quarter_label:N", sort=order, title="Quarter (period end)"),
         y=alt.Y("sum(usd_bn):Q", title="USD billions"),
-        color=alt.Color("component:N", title=None, legend=_LEGEND),
+        color=alt.Color("component:N", title=None),
         tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
                  alt.Tooltip("component:N", title="Metric"),
                  alt.Tooltip("usd_bn:Q", title="USD bn", format=",.3f"),
@@ -106,8 +138,7 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
                 x=alt.X("quarter_label:N", sort=order), y="low_bn:Q", y2="high_bn:Q",
                 tooltip=[alt.Tooltip("guidance:N", title="Guidance")]))
     chart = alt.layer(*layers) if len(layers) > 1 else bars
-    return chart.properties(width="container", height=280,
-                            title=f"Capital expenditures by quarter, as reported "
+    return chart.properties(title=f"Capital expenditures by quarter, as reported "
                                   f"({_title(capex_metric)})")
 
 
@@ -118,7 +149,7 @@ def _overlay(rows: pd.DataFrame, metric: str, name: str, order: list, mark, **st
                          "source": rows[f"{metric}_source"]})
     return mark(alt.Chart(data), **style).encode(
         x=alt.X("quarter_label:N", sort=order), y="usd_bn:Q",
-        color=alt.Color("component:N", title=None, legend=_LEGEND),
+        color=alt.Color("component:N", title=None),
         tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
                  alt.Tooltip("component:N", title="Metric"),
                  alt.Tooltip("usd_bn:Q", title="USD bn", format=",.3f"),
@@ -152,7 +183,7 @@ def _pct_chart(quarters: pd.DataFrame, column: str, title: str, color: str) -> a
         tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
                  alt.Tooltip("pct:Q", title=title, format=".1f"),
                  alt.Tooltip("source:N", title="Source")],
-    ).properties(width="container", height=200, title=title)
+    ).properties(title=title)
 
 
 def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) -> alt.Chart:
@@ -193,8 +224,7 @@ def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) 
                      alt.Tooltip("basis:N", title="Basis"),
                      alt.Tooltip("verdict:N", title="Against the last outlook"),
                      alt.Tooltip("source:N", title="Source")]))
-    return alt.layer(*layers).properties(width="container", height=220,
-                                         title="Capex outlook as given, and the actual on its "
+    return alt.layer(*layers).properties(title="Capex outlook as given, and the actual on its "
                                                "basis")
 
 
@@ -213,15 +243,14 @@ def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
         x=alt.X("quarter:N", sort=None, title="Results for"),
         xOffset="measure:N",
         y=alt.Y("pct:Q", title="percent, close to close"),
-        color=alt.Color("measure:N", title=None, legend=_LEGEND),
+        color=alt.Color("measure:N", title=None),
         tooltip=[alt.Tooltip("quarter:N", title="Results for"),
                  alt.Tooltip("release_date:T", title="Released", format="%Y-%m-%d"),
                  alt.Tooltip("session_date:T", title="Session", format="%Y-%m-%d"),
                  alt.Tooltip("measure:N", title="Measure"),
                  alt.Tooltip("pct:Q", title="%", format="+.1f"),
                  alt.Tooltip("source:N", title="Source")],
-    ).properties(width="container", height=220,
-                 title="Stock reaction on the first session after each release")
+    ).properties(title="Stock reaction on the first session after each release")
 
 
 PEER_MEASURES = {  # the drop-down's options, the comparable measure first (the default)
@@ -264,7 +293,7 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart:
         point=True).encode(
         x=alt.X("calendar_label:N", sort=order, title="Calendar quarter"),
         y=alt.Y("value:Q", title=None),
-        color=alt.Color("ticker:N", title="Company", legend=alt.Legend(orient="right")),
+        color=alt.Color("ticker:N", title="Company"),
         strokeWidth=alt.StrokeWidth("own:Q", legend=None),
         opacity=alt.condition(pick, alt.value(1), alt.value(0.15)),
         tooltip=[alt.Tooltip("ticker:N", title="Company"),
@@ -275,6 +304,4 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart:
                  alt.Tooltip("basis:N", title="Basis"),
                  alt.Tooltip("source:N", title="Source")],
     ).add_params(measure, pick).properties(
-        width="container", height=300,
-        autosize=alt.AutoSizeParams(type="fit-x", contains="padding", resize=True),
         title="Peers on the same calendar quarters (choose the measure; comparable first)")

@@ -10,7 +10,10 @@ from kit.errors import DataError, FetchError, KernelError, OutputError, RenderEr
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kit import __version__
+
     parser = argparse.ArgumentParser(prog="kit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"kit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("render", help="render briefings as offline HTML")
     r.add_argument("tickers", nargs="*", metavar="TICKER",
@@ -26,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     b = dsub.add_parser("build", help="rebuild data/ from the sources folder")
     b.add_argument("--sources", help="raw sources folder (default: $KIT_SOURCES or "
                                      "../shared/sources beside the repository)")
-    b.add_argument("--out", help="data folder to replace (default: the repository's data/)")
+    b.add_argument("--out", help="data folder to replace (default: $KIT_DATA_DIR; data/ in a "
+                                 "checkout; else your user data folder)")
     dsub.add_parser("check", help="print every source conflict, revision, gap and date caveat")
     f = dsub.add_parser("refresh", help="download SEC EDGAR companyfacts and rebuild data/")
     f.add_argument("tickers", nargs="*", help="companies to refresh (default: all)")

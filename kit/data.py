@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
+from kit.paths import cache_dir, data_dir
 from kit.schema import TABLES, DataError, to_csv_frame, validate
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def data_dir() -> Path:
-    """The data folder: $KIT_DATA_DIR if set, else the repository's data/."""
-    return Path(os.environ.get("KIT_DATA_DIR") or REPO / "data")
-
-
-def cache_dir() -> Path:
-    """Where the kit keeps what it can rebuild: $KIT_CACHE_DIR, else ~/.cache/kit."""
-    return Path(os.environ.get("KIT_CACHE_DIR") or Path.home() / ".cache" / "kit")
+__all__ = ["cache_dir", "data_dir"]  # where things are: kit.paths
 
 
 def load_table(name: str, directory: Path | str | None = None) -> pd.DataFrame:

@@ -1,23 +1,26 @@
-"""A live workbench for JupyterLab: pick companies, a metric, an alignment and a period range;
-a chart and a table follow, both downloadable; one button renders a company's briefing.
+"""A live workbench for JupyterLab (or Voilà): pick companies, a metric, an alignment and a
+period range; an interactive chart and a styled table follow; one button renders a company's
+briefing.
 
-The chart is drawn to SVG by vl-convert in the kernel, so it needs no JavaScript from the
-network: the explorer works offline, like the exported briefings.
+The chart is Altair's JupyterChart in offline mode (Vega from vl-convert, not a CDN): hover
+tooltips, and its "…" menu saves SVG or PNG in the browser, so nothing is drawn in the kernel
+until someone asks. The CSV is made on request too.
 """
 
 from __future__ import annotations
 
 import base64
-import io
+import os
 import time
 from html import escape
+from pathlib import Path
 
 import altair as alt
 import ipywidgets as w
 import pandas as pd
-import vl_convert
+from IPython.display import HTML, display
 
-from kit import data, metrics, render
+from kit import charts, data, metrics, paths, render
 from kit.errors import KernelError, OutputError
 
 METRICS = {
@@ -29,6 +32,17 @@ METRICS = {
     "guidance_mid": "Full-year capex outlook for the quarter's fiscal year, midpoint (USD bn)",
 }
 ALIGNMENTS = {"calendar": "Calendar quarters", "fiscal": "Fiscal quarters"}
+CSV_COLUMNS = ["ticker", "metric", "value", "quarter_label", "fiscal_label", "calendar_label",
+               "source"]  # what the CSV download holds (the sort keys stay inside)
+DEFAULT_COMPANIES = 4  # the largest spenders, by their latest trailing four quarters
+TABLE_STYLE = [
+    {"selector": "", "props": "border-collapse: collapse; font-size: 13px; margin: .5em 0"},
+    {"selector": "th", "props": "background: #f5f5f7; padding: 4px 10px; text-align: left; "
+                                "border-bottom: 1px solid #ccc"},
+    {"selector": "td", "props": "padding: 4px 10px; text-align: right; border-bottom: 1px "
+                                "solid #eee; font-variant-numeric: tabular-nums"},
+    {"selector": "tbody tr:hover", "props": "background: #f0f4fa"},
+]
 
 
 def explorer_frame(as_of=None) -> pd.DataFrame:
@@ -60,10 +74,10 @@ def explorer_frame(as_of=None) -> pd.DataFrame:
                              [mid.get(y, (None, ""))[1] for y in q["fiscal_year"]]),
         }
         for metric, (value, source) in values.items():
+            value = pd.to_numeric(pd.Series(value, index=q.index), errors="coerce")
             frames.append(pd.DataFrame({
-                "ticker": ticker, "metric": metric,
-                "value": pd.to_numeric(pd.Series(value, index=q.index), errors="coerce"),
-                "source": source if source is not None else "",
+                "ticker": ticker, "metric": metric, "value": value,
+                "source": (source if source is not None else "") if value.notna().any() else "",
                 "fiscal_key": q["fiscal_year"] * 4 + q["fiscal_quarter"] - 1,
                 "fiscal_label": [f"FY{y % 100:02d} Q{n}" for y, n in
                                  zip(q["fiscal_year"], q["fiscal_quarter"])],
@@ -74,15 +88,30 @@ def explorer_frame(as_of=None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def largest_spenders(frame: pd.DataFrame) -> list[str]:
+    """Tickers by their latest trailing-four-quarter capex as each reports it, largest first
+    (an ordering for the default selection, not a comparison: the bases differ)."""
+    ttm = frame[(frame["metric"] == "capex_ttm")].dropna(subset=["value"])
+    latest = ttm.sort_values("calendar_key").groupby("ticker")["value"].last()
+    rest = sorted(set(frame["ticker"]) - set(latest.index))
+    return latest.sort_values(ascending=False).index.tolist() + rest
+
+
 class Explorer:
     """The widgets and what they show. `Explorer().show()` in a notebook; in Python, set a
-    widget's value and read `selection()`, `spec()` or `table()`."""
+    widget's value and read `selection()`, `spec()`, `table()` or `csv()`.
 
-    def __init__(self, as_of=None, frame: pd.DataFrame | None = None):
+    `out_dir` is where "Render briefing" writes: by default `reports/` at the top of a
+    checkout when the notebook runs inside it, else `reports/` beside the notebook."""
+
+    def __init__(self, as_of=None, frame: pd.DataFrame | None = None,
+                 out_dir: Path | str | None = None):
         self.as_of = as_of
         self.frame = explorer_frame(as_of) if frame is None else frame
-        tickers = sorted(self.frame["ticker"].unique())
-        self.companies = w.SelectMultiple(options=tickers, value=tuple(tickers[:4]), rows=9,
+        self.out_dir = Path(out_dir) if out_dir else _default_reports()
+        tickers = largest_spenders(self.frame)
+        self.companies = w.SelectMultiple(options=tickers,
+                                          value=tuple(tickers[:DEFAULT_COMPANIES]), rows=9,
                                           description="Companies")
         self.metric = w.Dropdown(options=[(v, k) for k, v in METRICS.items()], value="capex",
                                  description="Metric", layout=w.Layout(width="520px"))
@@ -90,22 +119,26 @@ class Explorer:
                                          value="calendar", description="Align on")
         self.period = w.SelectionRangeSlider(options=["-"], description="Quarters",
                                              layout=w.Layout(width="520px"))
-        self.chart = w.HTML()
+        self.status = w.HTML()  # an error while updating, in words
+        self._set_period_options()
+        alt.JupyterChart.enable_offline()  # Vega from vl-convert, inlined: no CDN
+        self.chart = alt.JupyterChart(self._chart(), embed_options=charts.EMBED_OPTIONS)
         self.table_view = w.HTML()
+        self.csv_button = w.Button(description="Table as CSV", icon="download")
         self.downloads = w.HTML()
         self.briefing_for = w.Dropdown(description="Briefing for")
         self.render_button = w.Button(description="Render briefing", icon="file-text",
                                       button_style="primary")
         self.render_log = w.Output()  # papermill's progress bar
-        self.render_result = w.HTML()
+        self.render_result = w.Output()  # the link, as notebook HTML that JupyterLab resolves
         for widget, name in ((self.companies, "kit-companies"), (self.chart, "kit-chart"),
-                             (self.table_view, "kit-table"), (self.render_button, "kit-render")):
+                             (self.table_view, "kit-table"), (self.render_button, "kit-render"),
+                             (self.csv_button, "kit-csv"), (self.render_result, "kit-result")):
             widget.add_class(name)
-        self.period.observe(self._on_change, "value")
-        self._set_period_options()
-        self.companies.observe(self._on_change, "value")
-        self.metric.observe(self._on_change, "value")
+        for widget in (self.period, self.companies, self.metric):
+            widget.observe(self._on_change, "value")
         self.alignment.observe(self._on_alignment, "value")
+        self.csv_button.on_click(self.offer_csv)
         self.render_button.on_click(self.render_briefing)
         self.update()
 
@@ -114,81 +147,132 @@ class Explorer:
     def _axis(self) -> tuple[str, str]:
         return f"{self.alignment.value}_key", f"{self.alignment.value}_label"
 
-    def _set_period_options(self) -> None:
+    def _labels(self) -> pd.Series:
+        """Every quarter label of the current alignment, in order, indexed by its key."""
         key, label = self._axis()
-        labels = self.frame.drop_duplicates(key).sort_values(key)[label].tolist()
-        self.period.unobserve(self._on_change, "value")  # one update for the whole change
-        self.period.options = labels
-        self.period.index = (0, len(labels) - 1)
-        self.period.observe(self._on_change, "value")
+        return self.frame.drop_duplicates(key).set_index(key).sort_index()[label]
+
+    def _set_period_options(self, keys: tuple[int, int] | None = None) -> None:
+        labels = self._labels()
+        lo, hi = keys or (labels.index[0], labels.index[-1])
+        inside = [i for i, k in enumerate(labels.index) if lo <= k <= hi] or [0, len(labels) - 1]
+        self._quiet = True  # one update for the whole change, by the caller
+        try:
+            self.period.options = labels.tolist()
+            self.period.index = (inside[0], inside[-1])
+        finally:
+            self._quiet = False
+
+    def _range(self) -> tuple[int, int]:
+        keys = self._labels()
+        lo, hi = self.period.value
+        return keys.index[keys.eq(lo)][0], keys.index[keys.eq(hi)][0]
+
+    def quarters(self) -> list[str]:
+        """The labels of every quarter in the chosen range, with or without data."""
+        lo, hi = self._range()
+        labels = self._labels()
+        return labels[(labels.index >= lo) & (labels.index <= hi)].tolist()
 
     def selection(self) -> pd.DataFrame:
-        """The rows the widgets select: chosen companies and metric, within the period."""
-        key, label = self._axis()
+        """The rows the widgets select: chosen companies and metric, within the period. A
+        quarter a company reports without this metric keeps its row, with no value."""
+        key, _ = self._axis()
+        lo, hi = self._range()
         f = self.frame
-        lo, hi = self.period.value
-        keys = f.drop_duplicates(label).set_index(label)[key]
         f = f[f["ticker"].isin(self.companies.value) & (f["metric"] == self.metric.value)
-              & f[key].between(keys[lo], keys[hi])]
-        return f.dropna(subset=["value"]).sort_values([key, "ticker"])
+              & f[key].between(lo, hi)]
+        return f.sort_values([key, "ticker"])
 
-    def spec(self) -> dict:
-        """The Vega-Lite spec of the chart for the current selection."""
+    def _chart(self) -> alt.Chart:
         key, label = self._axis()
         sel = self.selection()
-        order = sel.drop_duplicates(label).sort_values(key)[label].tolist()
         title = METRICS[self.metric.value]
-        if sel.empty:
-            chart = alt.Chart(pd.DataFrame({"t": [f"{title}: not in the sources for this "
-                                                  "selection"]})).mark_text().encode(text="t:N")
-            return chart.properties(width=700, height=60).to_dict()
-        chart = alt.Chart(sel[["ticker", label, "value", "quarter_label", "source"]]).mark_line(
-            point=True).encode(
-            x=alt.X(f"{label}:N", sort=order, title=ALIGNMENTS[self.alignment.value]),
-            y=alt.Y("value:Q", title=title),
-            color=alt.Color("ticker:N", title="Company"),
+        if sel["value"].isna().all():
+            return charts.empty_chart(f"{title}: not in the sources for this selection")
+        x = alt.X(f"{label}:N", title=ALIGNMENTS[self.alignment.value],
+                  scale=alt.Scale(domain=self.quarters()))  # quarters without data stay, empty
+        return alt.Chart(sel[["ticker", label, "value", "quarter_label", "source"]]).mark_line(
+            point=True, invalid="break-paths-show-domains").encode(
+            x=x, y=alt.Y("value:Q", title=title),
+            color=alt.Color("ticker:N", title="Company", sort=list(self.companies.value)),
             tooltip=[alt.Tooltip("ticker:N", title="Company"),
                      alt.Tooltip("quarter_label:N", title="Quarter"),
                      alt.Tooltip("value:Q", title=title, format=",.2f"),
-                     alt.Tooltip("source:N", title="Source")])
-        return chart.properties(width=700, height=320, title=title).to_dict()
+                     alt.Tooltip("source:N", title="Source")]).properties(title=title)
+
+    def spec(self) -> dict:
+        """The Vega-Lite spec of the chart for the current selection."""
+        return self.chart.chart.to_dict()
 
     def table(self) -> pd.DataFrame:
-        """Quarters down, companies across; a missing value stays missing."""
-        key, label = self._axis()
+        """Quarters down (every quarter of the range), companies across; a missing value
+        stays missing."""
+        _, label = self._axis()
         sel = self.selection()
-        wide = sel.pivot_table(index=[key, label], columns="ticker", values="value",
-                               aggfunc="first")
-        return wide.droplevel(0).rename_axis(index=ALIGNMENTS[self.alignment.value],
-                                             columns=None)
+        wide = sel.pivot_table(index=label, columns="ticker", values="value", aggfunc="first",
+                               dropna=False)
+        wide = wide.reindex(index=self.quarters(),
+                            columns=[t for t in self.companies.value if t in set(sel["ticker"])])
+        return wide.rename_axis(index=ALIGNMENTS[self.alignment.value], columns=None)
+
+    def styled_table(self):
+        """The table as shown: two decimals, "missing" in red italics where a value is."""
+        pct = self.metric.value in ("capex_yoy", "capex_to_revenue")
+        return (self.table().style
+                .format("{:,.1f}%" if pct else "{:,.2f}", na_rep="missing")
+                .map(lambda v: "color: #b00020; font-style: italic" if pd.isna(v) else "")
+                .set_table_styles(TABLE_STYLE).set_table_attributes('class="kit-table"'))
+
+    def csv(self) -> str:
+        """The selection as CSV, with the documented columns only."""
+        return self.selection()[CSV_COLUMNS].to_csv(index=False)
 
     def update(self) -> None:
-        spec = self.spec()
-        self.last_spec, self.spec_ready_at = spec, time.perf_counter()  # for bench/explorer.py
-        svg = vl_convert.vegalite_to_svg(spec)
-        self.chart.value = svg
-        table = self.table()
-        self.table_view.value = (
-            table.to_html(float_format=lambda v: f"{v:,.2f}", na_rep="missing",
-                          classes="kit-table") if not table.empty else "<p>No values.</p>")
-        csv = io.StringIO()
-        self.selection().to_csv(csv, index=False)
-        png = vl_convert.vegalite_to_png(spec, scale=2)
-        self.downloads.value = " · ".join([
-            _download("Table as CSV", "kit-explorer.csv", "text/csv", csv.getvalue().encode()),
-            _download("Chart as SVG", "kit-explorer.svg", "image/svg+xml", svg.encode()),
-            _download("Chart as PNG", "kit-explorer.png", "image/png", png)])
-        chosen = list(self.companies.value)
-        self.briefing_for.options = chosen
-        if chosen and self.briefing_for.value not in chosen:
-            self.briefing_for.value = chosen[0]
+        """Redraw the chart and the table for the widgets' values; an error is shown, not
+        raised into the widget's callback."""
+        try:
+            chart = self._chart()
+            self.chart.chart = chart
+            self.last_spec, self.spec_ready_at = self.chart.spec, time.perf_counter()
+            table = self.table()
+            self.table_view.value = (self.styled_table().to_html() if table.size
+                                     else "<p>No values.</p>")
+            self.downloads.value = ""  # a CSV offered earlier is stale now
+            chosen = list(self.companies.value)
+            self.briefing_for.options = chosen
+            if chosen and self.briefing_for.value not in chosen:
+                self.briefing_for.value = chosen[0]
+            self.status.value = ""
+        except Exception as err:  # noqa: BLE001 - shown to the user instead of a lost traceback
+            self.status.value = (f'<span style="color:#b00020">Could not update the view: '
+                                 f"{escape(type(err).__name__)}: {escape(str(err))}</span>")
 
     def _on_change(self, change) -> None:
-        self.update()
+        if not self._quiet:
+            self.update()
 
     def _on_alignment(self, change) -> None:
-        self._set_period_options()
+        """Keep the same quarters: the range becomes the other alignment's labels of the
+        quarters that were in view (for the chosen companies)."""
+        old = f"{change.old}_key"
+        key, _ = self._axis()
+        lo, hi = self.period.value
+        old_labels = self.frame.drop_duplicates(old).set_index(f"{change.old}_label")[old]
+        f = self.frame
+        if self.companies.value:
+            f = f[f["ticker"].isin(self.companies.value)]
+        inside = f[f[old].between(old_labels[lo], old_labels[hi])]
+        self._set_period_options((inside[key].min(), inside[key].max()) if len(inside)
+                                 else None)
         self.update()
+
+    def offer_csv(self, button=None) -> None:
+        """Make the CSV of the selection now and offer it as a download link."""
+        b64 = base64.b64encode(self.csv().encode()).decode()
+        self.downloads.value = (f'<a download="kit-explorer.csv" '
+                                f'href="data:text/csv;base64,{b64}">Save kit-explorer.csv</a> '
+                                f"({len(self.selection())} rows)")
 
     # --- rendering a briefing ------------------------------------------------------------
 
@@ -196,41 +280,44 @@ class Explorer:
         """Render the chosen company's briefing as `kit render` does, showing papermill's
         progress bar, then a link to the HTML (or the error)."""
         self.render_log.clear_output()
+        self.render_result.clear_output()
         ticker = self.briefing_for.value
         if not ticker:
-            self.render_result.value = "Choose a company first."
+            self._result("Choose a company first.")
             return
-        self.render_result.value = f"Rendering the {ticker} briefing…"
+        self._result(f"Rendering the {escape(ticker)} briefing…")
         self.render_button.disabled = True
         try:
             with self.render_log:
-                path = render.render_briefing(ticker, self.as_of, render.REPO / "reports")
+                path = render.render_briefing(ticker, self.as_of, self.out_dir)
         except (render.RenderError, metrics.RequestError, OutputError, KernelError) as err:
-            self.render_result.value = f"<b>Failed:</b> {escape(str(err))}"
+            self._result(f"<b>Failed:</b> {escape(str(err))}")
             return
         finally:
             self.render_button.disabled = False
-        self.render_result.value = (f'Briefing written: <a href="{_relative(path)}" '
-                                    f'target="_blank">{escape(path.name)}</a> '
-                                    f"({escape(str(path))})")
+        href = escape(Path(os.path.relpath(path, Path.cwd())).as_posix())
+        self._result(
+            f'Briefing written: <a href="{href}" target="_blank">{escape(path.name)}</a> '
+            f"({escape(str(path))}). In JupyterLab it opens in a tab: click "
+            "<b>Trust HTML</b> in that tab's toolbar to draw the charts (a browser opening the "
+            "file directly draws them at once).")
+
+    def _result(self, html: str) -> None:
+        self.result_html = html  # shown as notebook HTML, whose relative links JupyterLab opens
+        self.render_result.clear_output()
+        with self.render_result:
+            display(HTML(html))
 
     def show(self):
-        controls = w.VBox([w.HBox([self.companies, w.VBox([self.metric, self.alignment,
-                                                            self.period])]),
-                           self.downloads])
+        controls = w.HBox([self.companies, w.VBox([self.metric, self.alignment, self.period])])
         briefing = w.HBox([self.briefing_for, self.render_button])
-        return w.VBox([controls, self.chart, self.table_view, briefing, self.render_log,
+        return w.VBox([controls, self.status, self.chart, self.table_view,
+                       w.HBox([self.csv_button, self.downloads]), briefing, self.render_log,
                        self.render_result])
 
 
-def _download(text: str, name: str, mime: str, content: bytes) -> str:
-    b64 = base64.b64encode(content).decode()
-    return f'<a download="{name}" href="data:{mime};base64,{b64}">{text}</a>'
-
-
-def _relative(path) -> str:
-    """The briefing's path as seen from notebooks/, for a link in JupyterLab."""
-    try:
-        return "../" + str(path.resolve().relative_to(render.REPO))
-    except ValueError:
-        return path.as_uri()
+def _default_reports() -> Path:
+    cwd = Path.cwd().resolve()
+    if paths.IN_CHECKOUT and cwd.is_relative_to(paths.CHECKOUT):
+        return paths.CHECKOUT / "reports"
+    return cwd / "reports"

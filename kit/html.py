@@ -3,7 +3,9 @@
 Code is left out; markdown, HTML and chart outputs are kept. The Vega, Vega-Lite and
 Vega-Embed JavaScript (from vl-convert) is inlined once per document, every chart is drawn
 from its embedded spec, and a Content-Security-Policy forbids loading anything from the
-network.
+network. `kit render` uses `notebook_to_html`; nbconvert and JupyterLab's "Save and Export
+Notebook As → Kit" use the same through `KitExporter` (the `nbconvert.exporters` entry
+point `kit`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import mistune
 import vl_convert
+from nbconvert.exporters import Exporter
 
 from kit import data
 
@@ -131,8 +134,16 @@ def document(title: str, body: str, scripts: str = "") -> str:
     )
 
 
-def notebook_to_html(nb, title: str) -> str:
-    """The whole document for an executed notebook, without its code."""
+def page_wide(spec: dict) -> dict:
+    """A chart made at the notebook's fixed width, as wide as the page instead."""
+    return {**spec, "width": "container",
+            "autosize": {"type": "fit-x", "contains": "padding", "resize": True}}
+
+
+def notebook_to_html(nb, title: str | None = None) -> str:
+    """The whole document for an executed notebook, without its code. The title defaults
+    to the one `kit render` gives a briefing, from the parameters papermill recorded."""
+    title = title or notebook_title(nb)
     body, charts = [], 0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -145,6 +156,30 @@ def notebook_to_html(nb, title: str) -> str:
     return document(title, "".join(body), scripts)
 
 
+def notebook_title(nb, fallback: str = "AI-infrastructure briefing") -> str:
+    params = nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
+    if params.get("ticker"):
+        when = f" as of {params['as_of']}" if params.get("as_of") else ""
+        return f"{params['ticker']} AI-infrastructure briefing{when}"
+    return fallback
+
+
+class KitExporter(Exporter):
+    """`jupyter nbconvert --to kit NOTEBOOK`: the kit's offline HTML for any executed notebook
+    (a briefing executed by papermill gives the page `kit render` writes)."""
+
+    export_from_notebook = "Kit"  # the name in JupyterLab's Save and Export Notebook As menu
+    output_mimetype = "text/html"
+
+    def _file_extension_default(self):
+        return ".html"
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        nb, resources = super().from_notebook_node(nb, resources, **kw)
+        name = (resources.get("metadata") or {}).get("name") or "notebook"
+        return notebook_to_html(nb, notebook_title(nb, fallback=name)), resources
+
+
 def _output_html(out, charts: int) -> tuple[str, int]:
     if out.output_type == "stream":
         return (f"<pre>{escape(out.text)}</pre>" if out.name == "stdout" else ""), charts
@@ -153,7 +188,8 @@ def _output_html(out, charts: int) -> tuple[str, int]:
     data = out.get("data", {})
     for mime in VEGALITE_MIMES:
         if mime in data:
-            spec = json.dumps(data[mime], separators=(",", ":")).replace("</", "<\\/")
+            spec = json.dumps(page_wide(data[mime]), separators=(",", ":"),
+                              sort_keys=True).replace("</", "<\\/")
             cid = f"chart-{charts + 1}"
             return (f'<div class="chart" id="{cid}"></div>'
                     f'<script type="application/json" id="{cid}-spec">{spec}</script>',

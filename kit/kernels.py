@@ -23,7 +23,6 @@ from jupyter_client.manager import KernelManager
 
 from kit.errors import KernelError, RequestError
 
-REPO = Path(__file__).resolve().parent.parent  # kernels run with the repository as cwd
 # jsonschema (under altair and nbformat) imports rfc3987_syntax when it is installed, only to
 # offer an optional "iri" format check, and building its grammar takes about a second of
 # every start; nothing the kit runs checks that format. Marking it absent skips the import.
@@ -48,7 +47,7 @@ class WarmKernel:
     ports on localhost: no two kernels started at once can race for a port, and nothing on
     the network can reach it."""
 
-    def __init__(self, cwd: Path | str = REPO, warmup: str = WARMUP,
+    def __init__(self, cwd: Path | str | None = None, warmup: str = WARMUP,
                  kernel_name: str = "python3"):
         self.kernel_name = kernel_name
         self._sockets = tempfile.mkdtemp(prefix="kit-kernel-")
@@ -56,7 +55,7 @@ class WarmKernel:
                                 ip=os.path.join(self._sockets, "k"))
         _STARTED.add(self)  # before it starts: an interruption now still shuts it down
         # KIT_EXPORT: charts carry only their spec (no SVG preview), the export needs no more.
-        self.km.start_kernel(cwd=str(cwd), env={**os.environ, "KIT_EXPORT": "1"})
+        self.km.start_kernel(cwd=str(cwd or Path.cwd()), env={**os.environ, "KIT_EXPORT": "1"})
         self.used = False
         self._error: BaseException | None = None
         self._ready = threading.Thread(target=self._prepare, args=(warmup,), daemon=True)

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kit import atomic, data, metrics
+from kit import atomic, data, metrics, paths
 from kit.errors import NoDataYet, RenderError
 from kit.kernels import WarmKernel, check_jobs
 from kit.metrics import RequestError, check_request
@@ -25,8 +25,7 @@ from kit.metrics import RequestError, check_request
 # request is checked first, then the kernels start, and these imports (about a second) run
 # while the kernels boot.
 
-REPO = Path(__file__).resolve().parent.parent
-NOTEBOOK = REPO / "notebooks" / "briefing.ipynb"
+NOTEBOOK = paths.notebook("briefing.ipynb")
 
 
 def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
@@ -65,8 +64,7 @@ def _render(kernel: WarmKernel, source, name: str, ticker: str, as_of, out: Path
     try:
         nb = kernel.run(copy.deepcopy(source), tmp_nb, progress,
                         {"ticker": ticker, "as_of": f"{as_of:%Y-%m-%d}"})
-        html = notebook_to_html(nb, f"{ticker} AI-infrastructure briefing as of "
-                                    f"{as_of:%Y-%m-%d}")
+        html = notebook_to_html(nb)  # titled from its parameters, as nbconvert --to kit does
         target = out / f"{stem}.html"
         atomic.write_text(target, html)
         tmp_nb.chmod(0o644)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit import atomic, data, sources
+from kit import atomic, data, paths, sources
 from kit.errors import FetchError
 from kit.schema import DataError
 
@@ -43,7 +43,7 @@ def user_agent(value: str | None = None) -> str:
 
 
 def cache_dir() -> Path:
-    """The `sec` folder of the kit's cache ($KIT_CACHE_DIR, else ~/.cache/kit)."""
+    """The `sec` folder of the kit's cache (kit.paths.cache_dir)."""
     return data.cache_dir() / "sec"
 
 
@@ -255,7 +255,7 @@ def refresh(tickers: list[str] | None = None, agent: str | None = None, *,
     unknown = [t for t in wanted if t not in known]
     if unknown:
         raise DataError(f"unknown ticker(s) {', '.join(unknown)}; valid: {', '.join(known)}")
-    out = atomic.check_data_folder(Path(data_dir or data.data_dir()))
+    out = atomic.check_data_folder(Path(data_dir or paths.output_data_dir()))
     client = client or Client(user_agent(agent), log=log)
     facts, failed = {}, {}
     cik = dict(zip(companies["ticker"], companies["cik"]))

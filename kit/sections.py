@@ -142,6 +142,7 @@ def headline_html(b: Briefing) -> HTML:
 
     rows = [["Capex, latest quarter", usd_bn(last["capex_usd"]), _comparable(last),
              _e(last["quarter_label"]), both(last)]]
+    rows += [_later_quarter(r, m) for _, r in b.quarters[key > key[last.name]].iterrows()]
     if earlier.empty:
         rows.append(["Capex, a year earlier", MISSING, MISSING, "", ""])
     else:
@@ -187,6 +188,20 @@ def headline_html(b: Briefing) -> HTML:
                      f"release date: {_release_link(r)}"])
     reported, comparable = _measure_names(b)
     return HTML(_table(["Figure", reported, comparable, "Period", "Source"], rows, "headline"))
+
+
+def _later_quarter(q: pd.Series, metric: str) -> list[str]:
+    """A quarter after the headline's, which the sources have only in part: what is missing
+    of the headline measure, and the parts they do have (no sum of parts is made)."""
+    parts = SUMS.get(metric, (metric,))
+    have = [p for p in parts if pd.notna(q.get(f"{p}_usd"))]
+    lacking = ", ".join(METRIC_NAMES[p].lower() for p in parts if p not in have)
+    shown = "; ".join(f"{_e(METRIC_NAMES[p])} alone: {usd_bn(q[f'{p}_usd'])}" for p in have)
+    return [f"Capex, {_e(q['quarter_label'])}",
+            _missing(f"missing: {lacking or 'not in the sources'}") + (f"<br>{shown}" if shown
+                                                                       else ""),
+            _comparable(q), _e(q["quarter_label"]),
+            "; ".join(_brief_source(q, p) for p in have) or MISSING]
 
 
 def _release_link(r) -> str:

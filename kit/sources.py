@@ -10,20 +10,17 @@ from __future__ import annotations
 import errno
 import json
 import math
-import os
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 
-from kit import atomic, data, periods
+from kit import atomic, data, paths, periods
 from kit.errors import OutputError
 from kit.schema import SUMS, TABLES, DataError, data_dictionary, to_csv_frame
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCES = REPO.parent / "shared" / "sources"
-ADDITIONS = REPO / "additions"
+ADDITIONS = paths.shipped("additions")
 BENCHMARK = "QQQ"
 
 # Where each source keeps a company: folder names of press_releases/, and the keys of its
@@ -141,16 +138,16 @@ SOURCES = [
 def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = None,
           log=print, facts: dict[str, dict] | None = None,
           companies: pd.DataFrame | None = None, kept: pd.DataFrame | None = None) -> Path:
-    """Build every table from `sources_dir` and replace `data_dir` (default: the data folder,
-    $KIT_DATA_DIR or data/) with them in one step.
+    """Build every table from `sources_dir` (default: paths.sources_dir) and replace
+    `data_dir` (default: paths.output_data_dir) with them in one step.
 
     `facts` adds SEC companyfacts documents by ticker and `kept` earlier refreshed rows of
     companies not fetched now (see `kit.sec.refresh`). What changed against the existing
     data is logged before the swap. Returns the data directory. `data_dir` must be new, empty
     or a kit data folder (kit.atomic); on any error it is left untouched.
     """
-    src = Path(sources_dir or os.environ.get("KIT_SOURCES") or DEFAULT_SOURCES)
-    out = atomic.check_data_folder(Path(data_dir or data.data_dir()))
+    src = Path(sources_dir or paths.sources_dir())
+    out = atomic.check_data_folder(Path(data_dir or paths.output_data_dir()))
     if not (src / "MANIFEST.md").is_file():
         raise DataError(f"{src}: not a sources folder (no MANIFEST.md); pass --sources DIR "
                         "pointing at shared/sources")

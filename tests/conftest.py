@@ -55,7 +55,8 @@ def pytest_terminal_summary(terminalreporter):
     tried = handled = 0
     for outcome in ("passed", "failed", "error"):
         for report in terminalreporter.stats.get(outcome, []):
-            if "robustness" in report.keywords and (report.when == "call" or outcome == "error"):
+            counted = report.when == "call" or outcome == "error"
+            if "robustness" in getattr(report, "keywords", ()) and counted:
                 tried += 1
                 handled += outcome == "passed"
     if tried:

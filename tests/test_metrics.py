@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
-from kit import metrics
+from kit import metrics, paths
 from kit.sections import usd_bn
 
-SEED_ARTICLE = metrics.data.REPO.parent / "shared" / "seed" / "meta-ai-investment-article.de.txt"
+SEED_ARTICLE = paths.CHECKOUT.parent / "shared" / "seed" / "meta-ai-investment-article.de.txt"
 
 
 @pytest.fixture(scope="module")

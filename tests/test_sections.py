@@ -82,3 +82,36 @@ def test_the_peer_tables_open_on_the_comparable_measure():
                                                            ["peers", "capex"]]
     cells = soup.select("table.peers.capex td span.basis")
     assert cells and all(c.get_text().startswith("as reported: ") for c in cells)
+
+
+def _headline_rows(b) -> dict[str, list[str]]:
+    soup = BeautifulSoup(sections.headline_html(b).data, "html.parser")
+    return {tr.find("td").get_text(): [td.get_text(" ", strip=True) for td in tr.find_all("td")]
+            for tr in soup.select("tbody tr")}
+
+
+@pytest.mark.parametrize("ticker, as_of", [("AAPL", "2024-02-15"), ("NVDA", "2026-03-15")])
+def test_52_53_week_years_find_the_year_earlier_quarter(ticker, as_of):
+    """The year-earlier quarter is the same fiscal quarter, not the one ending 365 days before
+    (a 14-week quarter ends a week later than a year before)."""
+    b = metrics.load_briefing(ticker, as_of)
+    rows = _headline_rows(b)
+    last = b.quarters.dropna(subset=["capex_usd"]).iloc[-1]
+    earlier = b.quarters[(b.quarters["fiscal_year"] == last["fiscal_year"] - 1)
+                         & (b.quarters["fiscal_quarter"] == last["fiscal_quarter"])].iloc[0]
+    row = rows["Capex, a year earlier"]
+    assert row[1] == sections.usd_bn(earlier["capex_usd"]) and row[3] == earlier["quarter_label"]
+    growth = (last["capex_usd"] / earlier["capex_usd"] - 1) * 100
+    assert rows["Change, year over year"][1] == sections.pct(growth)
+
+
+def test_a_later_quarter_the_headline_measure_lacks_is_named_not_dropped():
+    b = metrics.load_briefing("META", None)
+    rows = _headline_rows(b)
+    have = b.quarters.dropna(subset=["capex_usd"])
+    later = b.quarters[b.quarters.index > have.index[-1]]
+    assert len(later)  # the sources have purchases for a quarter after the headline's
+    for q in later.itertuples():
+        row = rows[f"Capex, {q.quarter_label}"]
+        assert row[1].startswith("missing: principal payments on finance leases")
+        assert sections.usd_bn(q.purchases_of_property_and_equipment_usd) in row[1]

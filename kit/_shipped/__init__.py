@@ -1,0 +1,1 @@
+"""Where the wheel carries the notebooks, the data and the additions (see kit.paths)."""
