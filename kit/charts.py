@@ -186,11 +186,11 @@ def _pct_chart(quarters: pd.DataFrame, column: str, title: str, color: str) -> a
     ).properties(title=title)
 
 
-def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) -> alt.Chart:
+def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) -> alt.Chart | None:
     """Each full-year outlook over the date it was given, one color per fiscal year, and the
     actual total (a diamond at the year's end) where it is on the outlook's basis."""
     if guidance.empty:
-        return empty_chart("No full-year capex outlook in the sources.")
+        return None  # the section says so in one line (sections.guidance_html)
     g = guidance.assign(
         low_bn=guidance["low_usd"] / 1e9, high_bn=guidance["high_usd"] / 1e9,
         year=guidance["fiscal_year"].map("FY{}".format),
@@ -228,10 +228,10 @@ def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) 
                                                "basis")
 
 
-def reaction_chart(reactions: pd.DataFrame) -> alt.Chart:
+def reaction_chart(reactions: pd.DataFrame) -> alt.Chart | None:
     """Stock move on the first session after each release, and the move in excess of QQQ."""
     if reactions.empty:
-        return empty_chart("No earnings release dates (or no prices) in the sources.")
+        return None  # the section says why in one line (sections.reactions_html)
     r = reactions.assign(quarter=[f"FY{y % 100:02d} Q{q}" for y, q in
                                   zip(reactions["fiscal_year"], reactions["fiscal_quarter"])])
     r["source"] = "adjusted closes (prices); release date: " + r["source_url"]

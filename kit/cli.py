@@ -1,4 +1,5 @@
-"""Command line: `kit render TICKER [--as-of DATE]`, `kit data build | check | refresh`."""
+"""Command line: `kit render TICKER [--as-of DATE]`, `kit data build | check | refresh | add |
+remove`."""
 
 from __future__ import annotations
 
@@ -39,6 +40,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="reuse cached downloads younger than this (default: 24)")
     f.add_argument("--sources", help="raw sources folder (as for build)")
     f.add_argument("--out", help="data folder to replace (as for build)")
+    a = dsub.add_parser("add", help="add companies from SEC EDGAR (any SEC filer, by ticker)")
+    a.add_argument("tickers", nargs="+", metavar="TICKER")
+    a.add_argument("--prices", metavar="FILE",
+                   help="daily prices of the company: a CSV with Date,Adj Close or "
+                        "date,open,high,low,close,adj_close,volume (one company only)")
+    a.add_argument("--user-agent", help="'Name email' for SEC (default: $KIT_SEC_USER_AGENT)")
+    a.add_argument("--max-age-hours", type=float, default=24.0,
+                   help="reuse cached downloads younger than this (default: 24)")
+    a.add_argument("--out", help="data folder to replace (as for build)")
+    x = dsub.add_parser("remove", help="remove companies added with `kit data add`")
+    x.add_argument("tickers", nargs="+", metavar="TICKER")
+    x.add_argument("--out", help="data folder to replace (as for build)")
     args = parser.parse_args(argv)
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     # `kill` unwinds like Ctrl-C: temporary files are removed, kernels shut down.
@@ -54,6 +67,15 @@ def main(argv: list[str] | None = None) -> int:
             print(sources.build(args.sources, args.out, log=log))
         elif args.action == "check":
             return _check()
+        elif args.action == "remove":
+            from kit.sources import pipeline
+
+            print(pipeline.remove(args.tickers, args.out, log=log))
+        elif args.action == "add":
+            client = sec.Client(sec.user_agent(args.user_agent),
+                                max_age_hours=args.max_age_hours, log=log)
+            print(sec.add(args.tickers, client=client, data_dir=args.out, prices=args.prices,
+                          log=log))
         else:
             client = sec.Client(sec.user_agent(args.user_agent),
                                 max_age_hours=args.max_age_hours, log=log)

@@ -17,8 +17,15 @@ import pandas as pd
 
 from kit import data, periods
 from kit.errors import NoDataYet, RequestError
-from kit.schema import COMPARABLE, METRICS, SUMS
-from kit.sources import BENCHMARK, LEVEL_KINDS, ROUNDING_USD, SOURCE_PRIORITY
+from kit.schema import (
+    BENCHMARK,
+    COMPARABLE,
+    LEVEL_KINDS,
+    METRICS,
+    ROUNDING_USD,
+    SOURCE_PRIORITY,
+    SUMS,
+)
 
 YEAR_KINDS = (*LEVEL_KINDS, "at_least", "at_most", "raise_by")  # full-year outlooks: steps
 # The words for a metric, shared by sections, charts, the explorer and `kit data check`.
@@ -65,6 +72,7 @@ class Briefing:
     sources: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reactions_note: str = ""  # why there are no reactions, or how their timing is known
 
     @property
     def actuals(self) -> pd.DataFrame:
@@ -690,16 +698,16 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     if rel.empty:
         add("date", "all", "no earnings release dates in the sources: stock reactions are not "
                            "computed")
-    for r in rel[rel["note"].fillna("").str.contains("corrected")].itertuples():
+    for r in rel[rel["date_check"] == "corrected"].itertuples():
         add("date", f"FY{r.fiscal_year % 100:02d} Q{r.fiscal_quarter}", r.note)
     st = data.load_statements()
     st = st[st["ticker"] == ticker]
     for r in st[st["event_date"].isna()].itertuples():
         add("statement", "undated", f"{r.statement_id}: no date on the page; not in the "
                                     f"guidance tracker ({r.source_url})")
-    for r in st[st["note"].fillna("").str.contains("disagree")].itertuples():
+    for r in st[st["conflict"].notna()].itertuples():
         if pd.isna(r.event_date) or r.event_date <= as_of:
-            add("conflict", r.fiscal_period or "", f"{r.statement_id}: {r.note}")
+            add("conflict", r.fiscal_period or "", f"{r.statement_id}: {r.conflict}")
     return pd.DataFrame(rows, columns=["ticker", "kind", "period", "detail"])
 
 
@@ -743,7 +751,28 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         current_outlook=current_outlook(steps, as_of, fye) if not steps.empty else None,
         quality=quality(ticker, as_of), peers=peers(as_of), reactions=reactions(ticker, as_of),
         statements=statements.sort_values("event_date").reset_index(drop=True),
-        sources=data.load_sources(), notes=notes)
+        sources=data.load_sources(), notes=notes, reactions_note=reactions_note(ticker, as_of))
+
+
+def reactions_note(ticker: str, as_of: pd.Timestamp) -> str:
+    """One line for the reaction section: why it is empty (no release dates, no prices), or
+    where the releases' timing comes from when SEC filing times give it."""
+    rel = data.load_earnings_releases()
+    rel = rel[(rel["ticker"] == ticker) & (rel["release_date"] <= as_of)]
+    added = pd.notna(data.load_companies().set_index("ticker").at[ticker, "added_from"])
+    if rel.empty:
+        return (f"No earnings release dates for {ticker} in the sources"
+                + (" (SEC has no submissions document for it): its figures are dated by their "
+                   "10-Q/10-K filings" if added else "") + "; no reactions are computed.")
+    notes = []
+    if _closes(data.load_prices(), ticker).empty:
+        notes.append(f"No price source for {ticker}; no reactions are computed"
+                     + (f" (add prices with `kit data add {ticker} --prices FILE`)." if added
+                        else "."))
+    if (rel["source_id"] == "sec_submissions").any():
+        notes.append("Timing comes from the time SEC accepted each 8-K filing with Item 2.02 "
+                     "(US Eastern), not from the release itself.")
+    return " ".join(notes)
 
 
 def summary(ticker: str, as_of=None) -> dict:

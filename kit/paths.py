@@ -33,6 +33,12 @@ def notebook(name: str = "briefing.ipynb") -> Path:
     return shipped("notebooks") / name
 
 
+def additions_dir() -> Path:
+    """The kit's own sourced rows and the companies with their settings: $KIT_ADDITIONS,
+    else the shipped additions/."""
+    return Path(os.environ.get("KIT_ADDITIONS") or shipped("additions"))
+
+
 def user_data_dir() -> Path:
     """The user's own data folder, for data an installed kit builds or refreshes."""
     return Path(platformdirs.user_data_dir(APP)) / "data"

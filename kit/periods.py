@@ -56,6 +56,35 @@ def _parse(fye: str):
     return ("months", month, None, None)
 
 
+def infer_fiscal_year_end(spans: list[tuple[date, date]]) -> str:
+    """The `fiscal_year_end` of a company from the (start, end) of periods it reported: the
+    ends of its full years (350-380 days) give the month, and whether years end on a month's
+    last day or on the last of one weekday (52-53 weeks); a 14-week quarter among the others
+    names the long quarter (else Q4). ValueError when the years fit neither."""
+    years = sorted({end for start, end in spans if 350 <= (end - start).days + 1 <= 380})
+    if not years:
+        raise ValueError("no full fiscal year among the reported periods")
+    if all(e == _month_end(e.year, e.month) for e in years) and len({e.month for e in years}) == 1:
+        return f"{years[-1].month:02d}-{years[-1].day:02d}"
+    day, month = _WEEKDAYS[years[-1].weekday()], years[-1].month
+    long = [(start, end) for start, end in spans if (end - start).days + 1 == 98]
+    long_q = next((q for q in range(1, 5) if long and all(
+        _is_quarter_of(start, end, f"last-{day}-{month:02d}/Q{q}") for start, end in long)), 4)
+    fye = f"last-{day}-{month:02d}/Q{long_q}"
+    if any(fiscal_year_end_date(e.year, fye) != e for e in years):
+        raise ValueError("full years end neither on one month's last day nor on the last "
+                         f"{day} of one month: " + ", ".join(map(str, years)))
+    return fye
+
+
+def _is_quarter_of(start: date, end: date, fye: str) -> bool:
+    try:
+        return fiscal_quarter_bounds(fiscal_period(end, fye)[0], fiscal_period(end, fye)[1],
+                                     fye) == (start, end)
+    except ValueError:
+        return False
+
+
 def fiscal_year_end_date(fiscal_year: int, fye: str) -> date:
     kind, month, weekday, _ = _parse(fye)
     last = _month_end(fiscal_year, month)

@@ -60,7 +60,15 @@ GUIDANCE_KINDS = ("range", "point", "about", "at_least", "at_most", "quarterly_r
 GUIDANCE_BASES = ("capex_incl_finance_leases", "purchases_of_property_and_equipment",
                   "capex_incl_finance_lease_additions", "net_cash_capex", "accrual_capex",
                   "unstated")
-TIMINGS = ("after_close", "before_open")
+TIMINGS = ("after_close", "before_open", "during_session")
+LEVEL_KINDS = ("range", "point", "about")  # outlooks that state the year's total
+# When two sources publish the same quarter on the same date, the first listed wins.
+SOURCE_PRIORITY = ("sec_companyfacts", "sec_companyfacts_copy", "sec_extract",
+                   "press_releases", "sec_calendar", "recent_financials", "additions", "derived")
+ROUNDING_USD = 0.5e6  # press releases and XBRL figures are in whole millions
+BENCHMARK = "QQQ"  # the market benchmark whose prices every build includes
+DATE_CHECKS = ("agrees", "differs", "not_listed", "corrected", "single_source")
+ADDED_FROM = ("sec",)
 
 
 _TICKER = _c("ticker", "string", "", "Exchange ticker of the company (upper case)", "kit")
@@ -116,6 +124,9 @@ TABLES: dict[str, Table] = {
                 _c("guidance_basis_note", "string", "", "Why, in words", "additions",
                    required=False),
                 _c("source_url", "string", "", "Page that backs the row", "additions"),
+                _c("added_from", "string", "", "sec: added with `kit data add` from SEC EDGAR "
+                   "(kept by rebuilds, removed with `kit data remove`); empty: a row of "
+                   "additions/companies.csv", "kit", required=False, values=ADDED_FROM),
             ),
         ),
         Table(
@@ -245,11 +256,17 @@ TABLES: dict[str, Table] = {
                 _c("period_end_date", "date", "", "Last day of the reported quarter", "kit"),
                 _c("release_date", "date", "", "Date of the release",
                    "press_releases / earnings_dates"),
-                _c("timing", "string", "", "after_close | before_open, where a source says so "
-                   "(see `note`); empty when no source says", "additions", required=False,
-                   values=TIMINGS),
+                _c("timing", "string", "", "after_close | before_open | during_session, where a "
+                   "source says so (see `note`; for SEC submissions, the time SEC accepted the "
+                   "8-K); empty when no source says", "additions / sec_submissions",
+                   required=False, values=TIMINGS),
                 _SOURCE_ID,
                 _c("source_url", "string", "", "The release on SEC EDGAR", "press_releases"),
+                _c("date_check", "string", "",
+                   "agrees | differs (earnings_dates.csv gives another day near it; this one is "
+                   "used) | not_listed (not in earnings_dates.csv) | corrected (by "
+                   "additions/corrections.csv) | single_source (no other source to check)",
+                   "kit", values=DATE_CHECKS),
                 _c("note", "string", "", "Cross-check against `earnings_dates.csv`, and "
                    "corrections with their sources", "kit",
                    required=False),
@@ -302,6 +319,9 @@ TABLES: dict[str, Table] = {
                 _c("text_en", "string", "", "English translation by the kit, when `text` is not "
                    "English", "additions", required=False),
                 _c("note", "string", "", "Caveats, and checks against filings", "statements",
+                   required=False),
+                _c("conflict", "string", "", "What another source says about the same event "
+                   "where it disagrees (additions/corrections.csv)", "additions",
                    required=False),
                 _SOURCE_ID,
             ),

@@ -20,11 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit import atomic, data, paths, sources
+from kit import atomic, data, paths, periods, sources
 from kit.errors import FetchError
 from kit.schema import DataError
+from kit.sources import additions
 
-BASE_URL = "https://data.sec.gov"
+BASE_URL = "https://data.sec.gov"  # companyfacts and submissions
+WWW_URL = "https://www.sec.gov"  # /files/company_tickers.json
 MAX_AGE_HOURS = 24.0
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_BYTES = 256 * 2**20  # the largest companyfacts documents are tens of MiB
@@ -58,7 +60,9 @@ class Client:
                  backoff: float = 1.0, per_second: float = 10, log=print,
                  deadline: float = 120, max_bytes: int = MAX_BYTES, max_wait: float = 300):
         self.agent = agent
-        self.base_url = (base_url or os.environ.get("KIT_SEC_BASE_URL") or BASE_URL).rstrip("/")
+        # One server for every path ($KIT_SEC_BASE_URL: a test server or an offline mirror),
+        # else SEC's own two hosts.
+        self.base_url = (base_url or os.environ.get("KIT_SEC_BASE_URL") or "").rstrip("/")
         self.cache = Path(cache or cache_dir())
         self.max_age = max_age_hours * 3600
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
@@ -81,7 +85,7 @@ class Client:
                 return doc
             except (ValueError, UnicodeDecodeError, FetchError):
                 cached.unlink(missing_ok=True)  # not a good copy: fetch it again
-        url = self.base_url + path
+        url = self.url(path)
         for attempt in range(self.retries + 1):
             wait = self.backoff * 2 ** attempt
             try:
@@ -89,6 +93,8 @@ class Client:
                 doc = _parse(body)
                 break
             except urllib.error.HTTPError as err:
+                if err.code == 404:
+                    raise NotFound(f"{url}: HTTP 404 Not Found") from None
                 if err.code not in RETRY_STATUS:
                     raise FetchError(f"{url}: HTTP {err.code} {err.reason}") from None
                 problem = f"HTTP {err.code}"
@@ -116,6 +122,11 @@ class Client:
             tmp.unlink(missing_ok=True)
             self.log(f"note: cannot cache {url} in {self.cache}: {err.strerror}")
         return doc
+
+    def url(self, path: str) -> str:
+        if self.base_url:
+            return self.base_url + path
+        return (WWW_URL if path.startswith("/files/") else BASE_URL) + path
 
     def _get(self, url: str) -> bytes:
         pause = self._last + self.interval - time.monotonic()
@@ -160,6 +171,19 @@ class Client:
     def companyfacts(self, cik: str) -> dict:
         return self.get_json(f"/api/xbrl/companyfacts/CIK{int(cik):010d}.json",
                              lambda doc: check_companyfacts(doc, cik))
+
+    def submissions(self, cik: str) -> dict:
+        return self.get_json(f"/submissions/CIK{int(cik):010d}.json",
+                             lambda doc: check_submissions(doc, cik))
+
+    def tickers(self) -> dict[str, dict]:
+        """SEC's ticker table, {TICKER: {"cik_str", "ticker", "title"}}."""
+        doc = self.get_json("/files/company_tickers.json", check_tickers)
+        return {row["ticker"].upper(): row for row in doc.values()}
+
+
+class NotFound(FetchError):
+    """The server has no such document (HTTP 404)."""
 
 
 def _parse(body: bytes):
@@ -225,6 +249,34 @@ def check_companyfacts(doc, cik: str) -> None:
                     _check_fact(f, f"{where}.{unit}[{i}]", bad)
 
 
+def check_submissions(doc, cik: str) -> None:
+    """FetchError unless `doc` has the shape of a submissions document: `filings.recent`
+    with lists of equal length for the fields the kit reads."""
+    recent = doc.get("filings", {}).get("recent") if isinstance(doc, dict) else None
+    columns = ("form", "items", "acceptanceDateTime", "filingDate", "accessionNumber",
+               "primaryDocument")
+    if not isinstance(recent, dict) or not all(isinstance(recent.get(c), list)
+                                               for c in columns):
+        raise FetchError(f"submissions for CIK {cik}: filings.recent lacks one of "
+                         f"{', '.join(columns)}; the document is not used and not cached")
+    if len({len(recent[c]) for c in columns}) != 1:
+        raise FetchError(f"submissions for CIK {cik}: the lists of filings.recent differ in "
+                         "length; the document is not used and not cached")
+    for i, when in enumerate(recent["acceptanceDateTime"]):
+        if not (isinstance(when, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d.*", when)):
+            raise FetchError(f"submissions for CIK {cik}: filings.recent.acceptanceDateTime[{i}] "
+                             f"is {when!r}, not a date and time; the document is not used")
+
+
+def check_tickers(doc) -> None:
+    """FetchError unless `doc` is SEC's ticker table: rows with cik_str, ticker and title."""
+    rows = doc.values() if isinstance(doc, dict) else None
+    if not rows or not all(isinstance(r, dict) and isinstance(r.get("ticker"), str)
+                           and isinstance(r.get("cik_str"), int) for r in rows):
+        raise FetchError("company_tickers.json: not SEC's ticker table (rows of cik_str, "
+                         "ticker, title); the document is not used and not cached")
+
+
 def _check_fact(f, where: str, bad) -> None:
     if not isinstance(f, dict):
         bad(where, "is not an object")
@@ -249,7 +301,7 @@ def refresh(tickers: list[str] | None = None, agent: str | None = None, *,
     whose download failed, are kept from the data folder. A failed company is named with its
     reason (FetchError, after the others are in place); if every one failed, data/ is left
     as it was."""
-    companies = sources._companies() if companies is None else companies
+    companies = additions.companies() if companies is None else companies
     known = list(companies["ticker"])
     wanted = [t.strip().upper() for t in tickers] if tickers else known
     unknown = [t for t in wanted if t not in known]
@@ -284,3 +336,87 @@ def _earlier_rows(out: Path, fetched: set[str]) -> pd.DataFrame | None:
     except DataError:
         return None  # no data yet, or written by an older kit: nothing to keep
     return fin[(fin["source_id"] == "sec_companyfacts") & ~fin["ticker"].isin(fetched)]
+
+
+ADDED_DEFINITION = (
+    "Purchases of property and equipment from SEC companyfacts: for each period the first XBRL "
+    "concept of the kit's ordered list that has a value (PaymentsToAcquirePropertyPlantAnd"
+    "Equipment, then PaymentsToAcquireProductiveAssets, then oil-and-gas forms, summing the "
+    "parts where a company splits them; named on each row)")
+
+
+def add(tickers: list[str], agent: str | None = None, *, client: Client | None = None,
+        data_dir=None, prices=None, log=print) -> Path:
+    """Add companies from SEC EDGAR: ticker -> CIK from SEC's ticker table, figures from
+    companyfacts, release dates from the 8-K Item 2.02 filings of submissions (a company
+    without a submissions document is added without them, and the log says so), prices from
+    the file `prices` (one company only). The data folder is replaced in one step with what
+    changed logged; on any failure it is left as it was."""
+    from kit.sources import pipeline
+    from kit.sources.prices import from_file
+
+    wanted = list(dict.fromkeys(t.strip().upper() for t in tickers))
+    if prices is not None and len(wanted) != 1:
+        raise DataError("--prices gives the prices of one company; add the others separately")
+    out = atomic.check_data_folder(Path(data_dir or paths.output_data_dir()))
+    tables = pipeline.read_tables(out) or pipeline.read_tables(paths.data_dir())
+    if tables is None:
+        raise DataError(f"{out}: no data to add to; run `kit data build` first")
+    companies = tables["companies"]
+    shipped = set(companies.loc[companies["added_from"].isna(), "ticker"])
+    if shipped & set(wanted):
+        raise DataError(f"{', '.join(sorted(shipped & set(wanted)))}: already covered by "
+                        "additions/companies.csv; use `kit data refresh` to update it")
+    price_rows = from_file(prices, wanted[0], log=log) if prices is not None else None
+    client = client or Client(user_agent(agent), log=log)
+    table = client.tickers()
+    unknown = [t for t in wanted if t not in table]
+    if unknown:
+        raise DataError(f"unknown ticker(s) {', '.join(unknown)}: not in SEC's ticker table "
+                        f"({client.url('/files/company_tickers.json')}); check the spelling")
+    parts = []
+    for i, t in enumerate(wanted, start=1):
+        cik = f"{table[t]['cik_str']:010d}"
+        log(f"[{i}/{len(wanted)}] {t}: companyfacts and submissions of CIK{cik}")
+        facts = client.companyfacts(cik)
+        try:
+            submitted = client.submissions(cik)
+        except NotFound as err:
+            submitted = None
+            log(f"note: {t}: no submissions document ({err}): added without earnings release "
+                "dates, so its figures are dated by their 10-Q/10-K filings and its briefing "
+                "has no stock reactions")
+        company = dict(ticker=t, company_name=table[t]["title"], cik=cik,
+                       fiscal_year_end=fiscal_year_end(facts, t), capex_concept="",
+                       capex_metric="purchases_of_property_and_equipment",
+                       capex_definition=ADDED_DEFINITION, guidance_basis="",
+                       guidance_basis_note="", added_from="sec",
+                       source_url=f"https://data.sec.gov/submissions/CIK{cik}.json")
+        found = pipeline.company_tables(company, facts, submitted,
+                                        price_rows if i == 1 else None)
+        fin = found["financials"]
+        log(f"{t}: {table[t]['title']}, fiscal year ends {company['fiscal_year_end']}; "
+            f"{fin['period_end_date'].nunique()} quarters, "
+            f"{len(found['earnings_releases'])} release dates, {len(found['prices'])} prices")
+        parts.append(found)
+    log(f"{client.requests} request(s) to SEC, {client.cache_hits} document(s) from the cache")
+    kept = {name: df[~df["ticker"].isin(wanted)] if "ticker" in df else df
+            for name, df in tables.items()}
+    for found in parts:
+        kept = pipeline.merge(kept, found)
+    return pipeline.write(kept, out, log)
+
+
+def fiscal_year_end(facts: dict, ticker: str) -> str:
+    """The fiscal calendar from the periods of a company's 10-K and 10-Q facts."""
+    from datetime import date
+
+    spans = {(date.fromisoformat(f["start"]), date.fromisoformat(f["end"]))
+             for concepts in facts.get("facts", {}).values() for body in concepts.values()
+             for unit in body.get("units", {}).values() for f in unit
+             if "start" in f and str(f.get("form", "")).startswith("10-")}
+    try:
+        return periods.infer_fiscal_year_end(sorted(spans))
+    except ValueError as err:
+        raise DataError(f"{ticker}: cannot tell its fiscal calendar from its filings ({err})"
+                        ) from None

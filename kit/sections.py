@@ -276,16 +276,17 @@ def guidance_html(b: Briefing) -> HTML:
 
 
 def reactions_html(b: Briefing) -> HTML:
+    note = f"<p>{_e(b.reactions_note)}</p>" if b.reactions_note else ""
     if b.reactions.empty:
-        return HTML("<p>No earnings release with a following session in the data.</p>")
+        return HTML(note or "<p>No earnings release with a following session in the data.</p>")
     rows = [[f"FY{int(r['fiscal_year']) % 100:02d} Q{int(r['fiscal_quarter'])}",
              _date(r["release_date"]), f"{_date(r['base_date'])} → {_date(r['session_date'])}",
              _e(r["timing"].replace("_", " ")),
              pct(r["move_pct"]), pct(r["benchmark_move_pct"]), pct(r["excess_pct"]),
              _release_link(r)]
             for _, r in b.reactions.iloc[::-1].iterrows()]
-    return HTML(_table(["Results for", "Released", "Closes compared", "Timing", "Stock", "QQQ",
-                        "In excess of QQQ", "Source"], rows))
+    return HTML(note + _table(["Results for", "Released", "Closes compared", "Timing", "Stock",
+                               "QQQ", "In excess of QQQ", "Source"], rows))
 
 
 def statements_html(b: Briefing) -> HTML:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kit import periods
 from kit.metrics import as_of_rows
-from kit.sources import SOURCE_PRIORITY
+from kit.schema import SOURCE_PRIORITY
 
 pytestmark = pytest.mark.robustness
 

@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from kit import periods, sec, sources
+from kit import periods, sec
 from kit.data import load_table
 from kit.schema import DataError
+from kit.sources import additions, companyfacts
 
 SNOW_CIK = "0001640147"
 AGENT = "Kit Tests kit-tests@example.com"
@@ -105,7 +106,7 @@ def _companies():
                 capex_metric="purchases_of_property_and_equipment",
                 capex_definition="Purchases of property and equipment",
                 source_url=f"https://data.sec.gov/submissions/CIK{SNOW_CIK}.json")
-    return pd.concat([sources._companies(), pd.DataFrame([snow])], ignore_index=True)
+    return pd.concat([additions.companies(), pd.DataFrame([snow])], ignore_index=True)
 
 
 def _refresh(server, tmp_path, sources_dir, **kw):
@@ -238,7 +239,7 @@ def test_calendar_quarters_agree_with_every_sec_frame(snow_doc):
 
 
 def test_fiscal_labels_come_from_period_dates_not_the_filing(snow_doc):
-    rows = sources.facts_rows(json.loads(snow_doc), _companies().iloc[-1].to_dict(), "u")
+    rows = companyfacts.facts_rows(json.loads(snow_doc), _companies().iloc[-1].to_dict(), "u")
     # The filing's own fy/fp describe the filing: e.g. a FY2021 10-K repeats the 2018 year.
     for r in rows:
         fy, q = periods.fiscal_period(r["period_end_date"], "01-31")
@@ -301,7 +302,7 @@ def test_a_value_revised_by_a_later_filing_keeps_both_versions(snow_doc):
     quarter = next(f for f in values if (f["start"], f["end"]) == ("2024-02-01", "2024-04-30"))
     values.append({**quarter, "val": quarter["val"] + 5_000_000, "filed": "2025-06-01",
                    "accn": "revision-test", "form": "10-Q"})
-    rows = [r for r in sources.facts_rows(doc, _companies().iloc[-1].to_dict(), "u")
+    rows = [r for r in companyfacts.facts_rows(doc, _companies().iloc[-1].to_dict(), "u")
             if r["metric"] == "purchases_of_property_and_equipment"
             and r["period_end_date"] == date(2024, 4, 30)]
     assert [(r["value_usd"], r["published_date"]) for r in rows] == [

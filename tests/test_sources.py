@@ -5,10 +5,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from kit import sources
+from kit import paths, sources
 from kit.data import data_dir, load_table
 from kit.metrics import as_of_rows
 from kit.schema import DataError
+from kit.sources import common, pipeline, press, sec_extract
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +69,10 @@ def test_sums_equal_their_inputs_as_of_every_date(built):
 
 def test_a_quote_not_in_the_seed_article_is_rejected(sources_dir, tmp_path, monkeypatch):
     additions = tmp_path / "additions"
-    shutil.copytree(sources.ADDITIONS, additions)
+    shutil.copytree(paths.additions_dir(), additions)
     path = additions / "statements.csv"
     path.write_text(path.read_text().replace("weiter steigen", "stark steigen"))
-    monkeypatch.setattr(sources, "ADDITIONS", additions)
+    monkeypatch.setenv("KIT_ADDITIONS", str(additions))
     with pytest.raises(DataError, match="statements.csv, line 2, column text: not found"):
         sources.build_tables(sources_dir, log=lambda m: None)
 
@@ -94,12 +95,12 @@ def test_the_release_identity_gives_capex_from_operating_and_free_cash_flow():
     meta = ("operatingCashFlow", "freeCashFlow", "financeLeasePayments")
     flows = {"operatingCashFlow": 13_998, "freeCashFlow": 6_911, "financeLeasePayments": -264,
              "capitalExpenditures": -6_842}  # Meta Q1 2023 as the press-release source has it
-    value, how = sources._identity(flows, meta)
+    value, how = press.identity(flows, meta)
     assert value == 6_823 != -flows["capitalExpenditures"]
     assert how == ("operatingCashFlow 13,998M minus freeCashFlow 6,911M minus "
                    "financeLeasePayments 264M")
-    assert sources._identity({"operatingCF": 1, "freeCashFlow": 2}, meta) is None
-    assert sources._identity({"operatingCF": 45_057, "freeCashFlow": 25_663},
+    assert press.identity({"operatingCF": 1, "freeCashFlow": 2}, meta) is None
+    assert press.identity({"operatingCF": 45_057, "freeCashFlow": 25_663},
                              ("operatingCF", "freeCashFlow", None))[0] == 19_394
 
 
@@ -123,7 +124,7 @@ def test_a_release_figure_that_fails_its_identity_is_flagged_and_not_used(built)
 
 def _q(metric, end, value, published, source="press_releases", check="not_checked"):
     day = date.fromisoformat
-    return sources._row(metric, day(end) - pd.Timedelta(days=90), day(end), value,
+    return common.fact_row(metric, day(end) - pd.Timedelta(days=90), day(end), value,
                         (day(published), "release", "date of the earnings release"), source,
                         "https://example.com", "test", check=check)
 
@@ -134,14 +135,14 @@ def test_the_comparable_sum_needs_both_components_and_follows_each_version():
             _q("purchases_of_property_and_equipment", "2024-06-30", 8_173e6, "2024-07-31"),
             _q("finance_lease_principal_payments", "2024-03-31", 320e6, "2024-08-01",
                "sec_extract")]
-    sums = sources._sums(rows)
+    sums = pipeline.sums(rows)
     assert [(r["period_end_date"].isoformat(), r["value_usd"], r["published_date"].isoformat())
             for r in sums] == [("2024-03-31", 6_715e6, "2024-04-24"),
                                ("2024-03-31", 6_720e6, "2024-08-01")]  # no partial Q2 sum
     assert [(r["derivation"], r["published_basis"]) for r in sums] == [("sum", "release")] * 2
     failing = [_q("purchases_of_property_and_equipment", "2024-03-31", 7_000e6, "2024-04-24",
                   check="fails"), *rows[:2]]
-    assert sources._sums(failing)[0]["value_usd"] == 6_715e6  # the failing figure is passed
+    assert pipeline.sums(failing)[0]["value_usd"] == 6_715e6  # the failing figure is passed
 
 
 def test_a_revision_is_dated_by_the_first_release_that_carried_it():
@@ -151,11 +152,11 @@ def test_a_revision_is_dated_by_the_first_release_that_carried_it():
     press[0]["period_start_date"] = date(2022, 1, 1)
     span = dict(start=date(2022, 1, 1), end=date(2022, 3, 31), value=5_441e6,
                 filed=date(2023, 4, 27), form="10-Q")  # the next year's comparative
-    day, basis, words = sources._first_public(span, press, release_on, None, "12-31")
+    day, basis, words = sec_extract.first_public(span, press, release_on, None, "12-31")
     assert (day, basis) == (date(2023, 4, 26), "release_comparative")
     assert "FY2023 Q1 release of 2023-04-26" in words
     same = dict(span, value=5_315e6)
-    assert sources._first_public(same, press, release_on, None, "12-31")[:2] == (
+    assert sec_extract.first_public(same, press, release_on, None, "12-31")[:2] == (
         date(2022, 4, 27), "release")
 
 
@@ -180,13 +181,13 @@ def test_recent_prices_join_the_older_file_without_a_jump(sources_dir, built):
 @pytest.mark.robustness
 def test_an_added_figure_must_be_in_its_quote(sources_dir, tmp_path, monkeypatch):
     additions = tmp_path / "additions"
-    shutil.copytree(sources.ADDITIONS, additions)
+    shutil.copytree(paths.additions_dir(), additions)
     path = additions / "financials.csv"
     lines = path.read_text().splitlines(keepends=True)
     line = next(i for i, text in enumerate(lines) if text.startswith("MSFT,2026,2,"))
     lines[line] = lines[line].replace(",37.5,billion,", ",38.5,billion,", 1)
     path.write_text("".join(lines))
-    monkeypatch.setattr(sources, "ADDITIONS", additions)
+    monkeypatch.setenv("KIT_ADDITIONS", str(additions))
     with pytest.raises(DataError, match=r"financials.csv, the row for MSFT FY2026 Q2 "
                                         r"capex_incl_finance_lease_additions, column value: "
                                         r"38.5 is not in the quote"):
@@ -197,10 +198,10 @@ def test_an_added_figure_must_be_in_its_quote(sources_dir, tmp_path, monkeypatch
 def test_an_added_release_date_that_contradicts_a_source_is_refused(sources_dir, tmp_path,
                                                                     monkeypatch):
     additions = tmp_path / "additions"
-    shutil.copytree(sources.ADDITIONS, additions)
+    shutil.copytree(paths.additions_dir(), additions)
     with (additions / "releases.csv").open("a") as f:
         f.write("META,2024,1,2024-04-25,,https://example.com,wrong day\n")
-    monkeypatch.setattr(sources, "ADDITIONS", additions)
+    monkeypatch.setenv("KIT_ADDITIONS", str(additions))
     with pytest.raises(DataError, match=r"META FY2024 Q1 released 2024-04-25 disagrees with "
                                         r"press_releases \(2024-04-24\)"):
         sources.build_tables(sources_dir, log=lambda m: None)

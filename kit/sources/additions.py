@@ -1,0 +1,76 @@
+"""additions/: the kit's own sourced rows, as data: the companies and their settings, releases,
+financial figures (each quoting its page), outlooks, statements and corrections."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from kit import paths, periods
+from kit.schema import DataError
+from kit.sources.common import fact_row, parse_day, published, read_csv
+
+
+def companies(path: Path | None = None) -> pd.DataFrame:
+    """additions/companies.csv (or `path`): one row per company, its settings as columns."""
+    companies = read_csv(path or paths.additions_dir() / "companies.csv")
+    for i, fye in enumerate(companies["fiscal_year_end"], start=2):
+        try:
+            periods.check_fiscal_year_end(fye)
+        except ValueError as err:
+            raise DataError(f"additions/companies.csv, line {i}, column fiscal_year_end: "
+                            f"{err}") from None
+    return companies.assign(added_from="")
+
+
+def corrections() -> pd.DataFrame:
+    """additions/corrections.csv: fixes to raw rows, each with its source and note."""
+    return read_csv(paths.additions_dir() / "corrections.csv")
+
+
+def release_rows(ticker: str) -> list[tuple[int, dict]]:
+    """(line, row) of additions/releases.csv for `ticker`: releases the raw files lack, with
+    the timing their pages state."""
+    return [(line, r) for line, r in
+            enumerate(read_csv(paths.additions_dir() / "releases.csv").to_dict("records"), 2)
+            if r["ticker"] == ticker]
+
+
+_UNITS = {"million": 1e6, "billion": 1e9}
+
+
+def financial_rows(ticker: str, fye: str, release_on: dict, listed: date | None) -> list[dict]:
+    """Figures the raw files lack, from additions/financials.csv: each quotes the sentence of
+    its page that states it, and the build checks the figure against the quote. Public from
+    the period's release where known, else from the date the page gives."""
+    path = paths.additions_dir() / "financials.csv"
+    rows = []
+    for a in read_csv(path).to_dict("records"):
+        if a["ticker"] != ticker:
+            continue
+        where = (f"additions/financials.csv, the row for {ticker} FY{a['fiscal_year']} "
+                 f"Q{a['fiscal_quarter']} {a['metric']}")  # fields span lines: name the row
+        text, quote = " ".join(a["text"].split()), " ".join(a["quote"].split())
+        if quote not in text:
+            raise DataError(f"{where}, column quote: not in the row's text; quote it exactly")
+        if a["value"] not in quote:
+            raise DataError(f"{where}, column value: {a['value']} is not in the quote "
+                            f"{quote!r}")
+        fy, fq = int(a["fiscal_year"]), int(a["fiscal_quarter"])
+        start, end = periods.fiscal_quarter_bounds(fy, fq, fye)
+        if a["published_date"]:  # the page shows it only later than the period's release
+            public = (parse_day(a["published_date"]), "stated", a["published_note"])
+        elif (known := published(end, fq, release_on, listed)) is not None:
+            public = known[0]
+        else:
+            raise DataError(f"{where}: no release date known for FY{fy} Q{fq}; give "
+                            "published_date and published_note")
+        decimals = len(a["value"].partition(".")[2])
+        unit = _UNITS[a["unit"]]
+        rows.append(fact_row(a["metric"], start, end, float(a["value"]) * unit, public,
+                         "additions", a["source_url"],
+                         f"additions/financials.csv: \"{quote}\" "
+                         f"({a['source_type']})", precision=unit * 10 ** -decimals / 2))
+    return rows

@@ -1,0 +1,121 @@
+"""SEC companyfacts documents (data.sec.gov/api/xbrl/companyfacts/CIK##########.json): from a
+refresh or `kit data add`, from sec_companyfacts/ in the sources folder, or copied into
+additions/companyfacts/."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kit import periods
+from kit.sources.common import ROUNDING_USD, fact_row, filing_year, is_fiscal_end, parse_day
+
+# XBRL concepts per metric, in order of preference: for each period the first that has a
+# value is used, and named on the row. "A+B+C" is a sum of concepts a company splits its
+# capex into, used where one filing gives all of them. A company's `capex_concept` (one
+# entry, or several joined by "|") replaces the list for capex.
+CONCEPTS = {
+    "purchases_of_property_and_equipment": (
+        "PaymentsToAcquirePropertyPlantAndEquipment",
+        "PaymentsToAcquireProductiveAssets",
+        # the two parts Murphy Oil's ProductiveAssets split into from 2020 (its 2019 10-K
+        # figures add up: 100.2M + 1,244.1M = 1,344.3M); PaymentsToAcquireOilAndGasProperty
+        # (acquisitions of property) is not part of it and is not summed
+        "PaymentsToAcquireOilAndGasEquipment+PaymentsToAcquireOtherProductiveAssets",
+    ),
+    "finance_lease_principal_payments": ("FinanceLeasePrincipalPayments",),
+    "revenue": ("RevenueFromContractWithCustomerExcludingAssessedTax", "Revenues"),
+}
+
+
+def concepts(metric: str, company: dict) -> tuple[str, ...]:
+    if metric == "purchases_of_property_and_equipment" and company.get("capex_concept"):
+        return tuple(company["capex_concept"].split("|"))
+    return CONCEPTS[metric]
+
+
+def flows(gaap: dict, concept: str) -> list[dict]:
+    """The USD facts over a period (not instants) of `concept`; for "A+B+C", one fact per
+    span and filing that gives every part, its value their sum and its concept the parts."""
+    parts = concept.split("+")
+    found: dict[tuple, list[dict]] = {}
+    for part in parts:
+        for f in gaap.get(part, {}).get("units", {}).get("USD", []):
+            if "start" in f:  # not an instant (a balance)
+                found.setdefault((f["start"], f["end"], f["accn"]), []).append(
+                    dict(f, concept=part))
+    if len(parts) == 1:
+        return [dict(f, concept=concept) for f in gaap.get(concept, {}).get("units", {})
+                .get("USD", []) if "start" in f]
+    out = []
+    for fs in found.values():
+        if {f["concept"] for f in fs} == set(parts) and len(fs) == len(parts):
+            out.append(dict(fs[0], val=sum(f["val"] for f in fs), concept=" + ".join(
+                f"{f['concept']} {f['val'] / 1e6:,.0f}M" for f in fs)))
+    return out
+
+
+def _quarters(gaap: dict, concept: str, fye: str) -> dict[tuple[date, date], list[tuple]]:
+    """Every version of every single quarter one concept gives, reported or from
+    year-to-date figures of that concept (never mixing concepts): {(start, end): [(day,
+    value, facts used, their spans, derivation)]}."""
+    versions: dict[tuple[date, date, int], list[dict]] = {}  # by span and filing year
+    for f in flows(gaap, concept):
+        start, end = parse_day(f["start"]), parse_day(f["end"])
+        filed = parse_day(f["filed"])
+        if not is_fiscal_end(end, fye):
+            continue  # e.g. a pre-IPO or transition period off the fiscal calendar
+        versions.setdefault((start, end, filing_year(filed, fye)), []).append(
+            dict(value=float(f["val"]), filed=filed, form=f["form"], accn=f["accn"],
+                 concept=f["concept"]))
+    geometry = [dict(start=a, end=b, vintage=v, value=0.0) for a, b, v in versions]
+    found: dict[tuple[date, date], list[tuple]] = {}
+    for q in periods.quarters_from_ytd(geometry, same_vintage="all"):
+        parts = [versions[(p["start"], p["end"], p["vintage"])] for p in q["parts"]]
+        for day in sorted({v["filed"] for vs in parts for v in vs}):
+            current = [max((v for v in vs if v["filed"] <= day), default=None,
+                           key=lambda v: (v["filed"], v["accn"])) for vs in parts]
+            if None not in current:
+                value = current[0]["value"] - sum(v["value"] for v in current[1:])
+                found.setdefault((q["start"], q["end"]), []).append(
+                    (day, value, current, q["parts"], q["derivation"]))
+    return found
+
+
+def facts_rows(doc: dict, company: dict, url: str,
+               source_id: str = "sec_companyfacts") -> list[dict]:
+    """Quarterly rows from one SEC companyfacts document, one per value *version*.
+
+    companyfacts lists every filing that reported a value (10-Q, 10-K, S-1, amendments),
+    with its `filed` date, so the first publication and every later revision are known
+    exactly. Spans that do not end on one of the company's fiscal quarter ends are skipped.
+    Year-to-date values give single quarters only where the spans line up and both come
+    from the same filing year (periods.quarters_from_ytd). On each day a filing changed one
+    of its parts, a quarter gets the value of the parts then current, and a version is kept
+    when that value differs from the one before by more than rounding. `source_id` names
+    where the document came from (a live refresh, or a copy in additions/companyfacts/).
+    """
+    gaap = doc.get("facts", {}).get("us-gaap", {})
+    fye = company["fiscal_year_end"]
+    rows = []
+    for metric in CONCEPTS:
+        found: dict[tuple[date, date], list[tuple]] = {}
+        for concept in concepts(metric, company):  # a quarter from the first that gives it
+            for span, candidates in _quarters(gaap, concept, fye).items():
+                found.setdefault(span, candidates)
+        for (start, end), candidates in found.items():
+            last = None
+            for day, value, current, spans, derivation in sorted(candidates, key=lambda c: c[0]):
+                if last is not None and abs(value - last) <= ROUNDING_USD:
+                    continue  # the same figure, restated or repeated
+                first = last is None
+                last = value
+                filings = ", ".join(f"{v['form']} {v['accn']} filed {v['filed']}"
+                                    for v in current)
+                detail = " minus ".join(f"{v['concept']} {p['start']}..{p['end']} = "
+                                        f"{v['value'] / 1e6:,.0f}M" for v, p in zip(current, spans))
+                rows.append(fact_row(
+                    metric, start, end, value,
+                    (day, "filing", ("first filed" if first else "revised") + f" in {filings}"),
+                    source_id, url, f"companyfacts: {detail}", derivation,
+                    detail if len(current) > 1 else "", filed=day))
+    return rows

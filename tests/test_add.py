@@ -1,0 +1,270 @@
+"""`kit data add TICKER` from SEC filings, replayed from real recorded SEC documents served by
+a local server, and adding a company offline with one CSV row."""
+
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from kit import data, paths, periods
+from kit.sources import pipeline
+
+AGENT = "Kit Tests kit-tests@example.com"
+SNOW, MUR = "0001640147", "0000717423"
+
+
+@pytest.fixture(scope="module")
+def sec_server(sources_dir):
+    """SEC's three documents at SEC's paths: the ticker table, companyfacts of Snowflake and
+    Murphy Oil, Murphy Oil's submissions (Snowflake's are not recorded: 404). A path in
+    `fail` answers 500."""
+    docs = {"/files/company_tickers.json":
+            sources_dir / "sec_company_tickers" / "company_tickers.json"}
+    for cik in (SNOW, MUR):
+        docs[f"/api/xbrl/companyfacts/CIK{cik}.json"] = \
+            sources_dir / "sec_companyfacts" / f"CIK{cik}.json"
+    docs[f"/submissions/CIK{MUR}.json"] = sources_dir / "sec_submissions" / f"CIK{MUR}.json"
+    state = {"fail": set(), "seen": []}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            state["seen"].append((self.path, self.headers.get("User-Agent")))
+            status = 500 if self.path in state["fail"] else 200 if self.path in docs else 404
+            body = docs[self.path].read_bytes() if status == 200 else b""
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    state["url"] = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield state
+    httpd.shutdown()
+
+
+def kit(*args, env):
+    return subprocess.run([sys.executable, "-m", "kit", *args], capture_output=True, text=True,
+                          env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def added(sec_server, sources_dir, tmp_path_factory):
+    """A copy of the shipped data with SNOW (and its prices file) and MUR added."""
+    folder = tmp_path_factory.mktemp("added")
+    shutil.copytree(paths.shipped("data"), folder / "data")
+    (folder / "data" / paths.MARKER).touch()
+    env = dict(os.environ, KIT_DATA_DIR=str(folder / "data"), KIT_SEC_USER_AGENT=AGENT,
+               KIT_SEC_BASE_URL=sec_server["url"], KIT_CACHE_DIR=str(folder / "cache"))
+    snow = kit("data", "add", "SNOW", "--prices",
+               str(sources_dir / "prices_recent" / "SNOW.csv"), env=env)
+    mur = kit("data", "add", "mur", env=env)
+    assert snow.returncode == 0, snow.stderr
+    assert mur.returncode == 0, mur.stderr
+    return dict(env=env, dir=folder / "data", snow=snow, mur=mur, tmp=folder)
+
+
+def test_every_request_goes_to_the_server_with_sec_paths_and_the_user_agent(added, sec_server):
+    paths_seen = {p for p, _ in sec_server["seen"]}
+    assert {"/files/company_tickers.json", f"/api/xbrl/companyfacts/CIK{SNOW}.json",
+            f"/submissions/CIK{SNOW}.json", f"/api/xbrl/companyfacts/CIK{MUR}.json",
+            f"/submissions/CIK{MUR}.json"} <= paths_seen
+    assert {agent for _, agent in sec_server["seen"]} == {AGENT}
+
+
+def test_added_companies_are_rows_marked_as_added_from_sec(added):
+    companies = data.load_table("companies", added["dir"]).set_index("ticker")
+    assert companies.at["SNOW", "added_from"] == "sec"
+    assert companies.at["MUR", "cik"] == MUR
+    assert companies.at["SNOW", "fiscal_year_end"] == "01-31"  # inferred from period ends
+    assert companies.at["MUR", "fiscal_year_end"] == "12-31"
+    assert companies["added_from"].notna().sum() == 2  # the nine stay rows of additions/
+
+
+def test_a_missing_submissions_document_adds_the_company_and_says_so(added):
+    assert "no submissions document" in added["snow"].stderr
+    rel = data.load_table("earnings_releases", added["dir"])
+    assert rel[rel["ticker"] == "SNOW"].empty
+    fin = data.load_table("financials", added["dir"])
+    snow = fin[fin["ticker"] == "SNOW"]
+    assert len(snow) and (snow["published_basis"] == "filing").all()
+    assert (snow["published_date"] == snow["source_filed_date"]).all()
+
+
+def _frames(doc):
+    """{(start, end): (year, quarter)} of every quarterly SEC frame (CY####Q#) of `doc`."""
+    out = {}
+    for concepts in doc["facts"].values():
+        for body in concepts.values():
+            for facts in body["units"].values():
+                for f in facts:
+                    m = re.fullmatch(r"CY(\d{4})Q(\d)", f.get("frame", ""))
+                    if m and "start" in f:
+                        out[(pd.Timestamp(f["start"]), pd.Timestamp(f["end"]))] = \
+                            (int(m[1]), int(m[2]))
+    return out
+
+
+@pytest.mark.parametrize("ticker, cik", [("SNOW", SNOW), ("MUR", MUR)])
+def test_calendar_quarters_agree_with_every_sec_frame(added, sources_dir, ticker, cik):
+    doc = json.loads((sources_dir / "sec_companyfacts" / f"CIK{cik}.json").read_text())
+    frames = _frames(doc)
+    fin = data.load_table("financials", added["dir"])
+    fin = fin[fin["ticker"] == ticker]
+    checked = 0
+    for r in fin.itertuples():
+        key = (r.period_start_date, r.period_end_date)
+        if key in frames:
+            assert (r.calendar_year, r.calendar_quarter) == frames[key], key
+            checked += 1
+    assert checked >= 20
+
+
+def test_mur_release_dates_are_its_item_2_02_filings(added, sources_dir):
+    doc = json.loads((sources_dir / "sec_submissions" / f"CIK{MUR}.json").read_text())
+    recent = doc["filings"]["recent"]
+    accepted = {datetime.fromisoformat(t[:19]).date(): t[11:16]
+                for form, items, t in zip(recent["form"], recent["items"],
+                                          recent["acceptanceDateTime"])
+                if form == "8-K" and "2.02" in items.split(",")}
+    rel = data.load_table("earnings_releases", added["dir"])
+    rel = rel[rel["ticker"] == "MUR"]
+    assert len(rel) >= 20
+    for r in rel.itertuples():
+        day = r.release_date.date()
+        assert day in accepted
+        clock = accepted[day]
+        assert r.timing == ("before_open" if clock < "09:30" else
+                            "after_close" if clock >= "16:00" else "during_session")
+        assert r.source_id == "sec_submissions" and "timing from the filing time" in r.note
+    # every Item 2.02 filing is a release, or a later one named on its quarter's row
+    later = " ".join(rel["note"])
+    assert all(d in set(rel["release_date"].dt.date) or f"{d}" in later for d in accepted)
+    # 2020-05-06 19:18 (US Eastern, though written with a Z): after the close that day
+    may = rel[rel["release_date"] == "2020-05-06"]
+    assert list(may["timing"]) == ["after_close"]
+
+
+def test_mur_capex_follows_its_concepts_and_names_them(added):
+    fin = data.load_table("financials", added["dir"])
+    capex = fin[(fin["ticker"] == "MUR")
+                & (fin["metric"] == "purchases_of_property_and_equipment")]
+    by_year = capex.groupby(capex["period_end_date"].dt.year)["source_detail"].first()
+    assert "PaymentsToAcquireProductiveAssets" in by_year[2019]
+    assert "PaymentsToAcquireOilAndGasEquipment" in by_year[2021]
+    assert "PaymentsToAcquireOtherProductiveAssets" in by_year[2021]
+    assert (capex["value_usd"] > 0).all()
+
+
+def test_the_summed_concepts_reconcile_with_the_one_they_replace(sources_dir):
+    """Where Murphy Oil reports both, ProductiveAssets = OilAndGasEquipment + Other (2019)."""
+    gaap = json.loads((sources_dir / "sec_companyfacts" / f"CIK{MUR}.json").read_text()
+                      )["facts"]["us-gaap"]
+
+    def year(concept):
+        return {f["val"] for f in gaap[concept]["units"]["USD"]
+                if f["start"] == "2019-01-01" and f["end"] == "2019-12-31"}
+
+    total, = year("PaymentsToAcquireProductiveAssets")
+    parts = max(year("PaymentsToAcquireOilAndGasEquipment")) + \
+        max(year("PaymentsToAcquireOtherProductiveAssets"))
+    assert abs(total - parts) < 0.5e6
+
+
+def test_added_companies_render_every_section(added):
+    out = added["tmp"] / "reports"
+    done = kit("render", "SNOW", "MUR", "--out", str(out), "--no-progress", env=added["env"])
+    assert done.returncode == 0, done.stderr
+    snow = next(out.glob("SNOW-*.html")).read_text()
+    mur = next(out.glob("MUR-*.html")).read_text()
+    assert "No earnings release dates for SNOW in the sources (SEC has no submissions " \
+           "document for it)" in snow
+    assert "No capex outlook in the sources" in snow and "No statements in the sources" in snow
+    assert "Timing comes from the time SEC accepted each 8-K filing" in mur
+    assert "No price source for MUR" in mur
+    assert "MURPHY OIL" in mur and "Snowflake" in snow
+
+
+def test_a_rebuild_keeps_added_companies_and_remove_takes_them_out(added, sources_dir):
+    env = dict(added["env"], KIT_SOURCES=str(sources_dir))
+    assert kit("data", "build", env=env).returncode == 0
+    assert {"SNOW", "MUR"} <= set(data.load_table("companies", added["dir"])["ticker"])
+    refused = kit("data", "remove", "META", env=env)
+    assert refused.returncode == 2 and "additions/companies.csv" in refused.stderr
+    gone = kit("data", "remove", "MUR", env=env)
+    assert gone.returncode == 0, gone.stderr
+    tables = {n: data.load_table(n, added["dir"]) for n in ("companies", "financials",
+                                                             "earnings_releases")}
+    assert all("MUR" not in set(df["ticker"]) for df in tables.values())
+    assert "SNOW" in set(tables["companies"]["ticker"])
+
+
+@pytest.mark.robustness
+def test_an_unknown_ticker_is_named_and_changes_nothing(sec_server, tmp_path):
+    shutil.copytree(paths.shipped("data"), tmp_path / "data")
+    (tmp_path / "data" / paths.MARKER).touch()
+    before = (tmp_path / "data" / "companies.csv").read_bytes()
+    env = dict(os.environ, KIT_DATA_DIR=str(tmp_path / "data"), KIT_SEC_USER_AGENT=AGENT,
+               KIT_SEC_BASE_URL=sec_server["url"], KIT_CACHE_DIR=str(tmp_path / "cache"))
+    done = kit("data", "add", "NOSUCHCO", env=env)
+    assert done.returncode == 2
+    assert "unknown ticker(s) NOSUCHCO: not in SEC's ticker table" in done.stderr
+    assert (tmp_path / "data" / "companies.csv").read_bytes() == before
+
+
+@pytest.mark.robustness
+def test_a_failed_download_other_than_404_aborts_the_add(sec_server, tmp_path):
+    shutil.copytree(paths.shipped("data"), tmp_path / "data")
+    (tmp_path / "data" / paths.MARKER).touch()
+    before = {p.name: p.read_bytes() for p in (tmp_path / "data").glob("*.csv")}
+    env = dict(os.environ, KIT_DATA_DIR=str(tmp_path / "data"), KIT_SEC_USER_AGENT=AGENT,
+               KIT_SEC_BASE_URL=sec_server["url"], KIT_CACHE_DIR=str(tmp_path / "cache"))
+    sec_server["fail"].add(f"/submissions/CIK{MUR}.json")
+    try:
+        done = kit("data", "add", "MUR", env=env)
+    finally:
+        sec_server["fail"].clear()
+    assert done.returncode == 1 and "HTTP 500" in done.stderr
+    assert {p.name: p.read_bytes() for p in (tmp_path / "data").glob("*.csv")} == before
+
+
+def test_a_company_whose_raw_files_exist_is_one_csv_row(sources_dir, tmp_path, monkeypatch):
+    additions = tmp_path / "additions"
+    shutil.copytree(paths.additions_dir(), additions)
+    with (additions / "companies.csv").open("a") as f:
+        f.write(f"SNOW,Snowflake Inc.,{SNOW},01-31,,,,,,purchases_of_property_and_equipment,"
+                "Purchases of property and equipment,,,"
+                f"https://data.sec.gov/submissions/CIK{SNOW}.json\n")
+    monkeypatch.setenv("KIT_ADDITIONS", str(additions))
+    tables = pipeline.build_tables(sources_dir, log=lambda m: None)
+    fin = tables["financials"]
+    snow = fin[fin["ticker"] == "SNOW"]
+    assert set(snow["source_id"]) >= {"sec_companyfacts"}
+    assert {"purchases_of_property_and_equipment", "revenue"} <= set(snow["metric"])
+    prices = tables["prices"]
+    assert (prices["ticker"] == "SNOW").sum() > 1000  # prices_recent/SNOW.csv, since 2020
+
+
+def test_the_fiscal_calendar_is_inferred_from_period_ends():
+    def spans(fye, years):
+        out = []
+        for fy in years:
+            bounds = [periods.fiscal_quarter_bounds(fy, q, fye) for q in range(1, 5)]
+            out += bounds + [(bounds[0][0], bounds[3][1])]
+        return out
+
+    for fye in ("12-31", "01-31", "06-30", "last-Sat-09/Q1", "last-Sun-01/Q4"):
+        assert periods.infer_fiscal_year_end(spans(fye, range(2019, 2026))) == fye
+    with pytest.raises(ValueError, match="no full fiscal year"):
+        periods.infer_fiscal_year_end([(date(2024, 1, 1), date(2024, 3, 31))])
