@@ -15,6 +15,7 @@ import os
 import altair as alt
 import pandas as pd
 
+from kit import periods
 from kit.metrics import METRIC_NAMES, outlook_text
 from kit.schema import COMPARABLE, SUMS
 
@@ -232,7 +233,7 @@ def reaction_chart(reactions: pd.DataFrame) -> alt.Chart | None:
     """Stock move on the first session after each release, and the move in excess of QQQ."""
     if reactions.empty:
         return None  # the section says why in one line (sections.reactions_html)
-    r = reactions.assign(quarter=[f"FY{y % 100:02d} Q{q}" for y, q in
+    r = reactions.assign(quarter=[periods.label(y, q) for y, q in
                                   zip(reactions["fiscal_year"], reactions["fiscal_quarter"])])
     r["source"] = "adjusted closes (prices); release date: " + r["source_url"]
     long = r.melt(id_vars=["quarter", "release_date", "session_date", "source"],

@@ -20,7 +20,7 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import HTML, display
 
-from kit import charts, data, metrics, paths, render
+from kit import charts, data, metrics, paths, periods, render
 from kit.errors import KernelError, OutputError
 
 METRICS = {
@@ -79,10 +79,10 @@ def explorer_frame(as_of=None) -> pd.DataFrame:
                 "ticker": ticker, "metric": metric, "value": value,
                 "source": (source if source is not None else "") if value.notna().any() else "",
                 "fiscal_key": q["fiscal_year"] * 4 + q["fiscal_quarter"] - 1,
-                "fiscal_label": [f"FY{y % 100:02d} Q{n}" for y, n in
+                "fiscal_label": [periods.label(y, n) for y, n in
                                  zip(q["fiscal_year"], q["fiscal_quarter"])],
                 "calendar_key": q["calendar_year"] * 4 + q["calendar_quarter"] - 1,
-                "calendar_label": [f"CY{y % 100:02d} Q{n}" for y, n in
+                "calendar_label": [periods.label(y, n, "CY") for y, n in
                                    zip(q["calendar_year"], q["calendar_quarter"])],
                 "quarter_label": q["quarter_label"]}))
     return pd.concat(frames, ignore_index=True)

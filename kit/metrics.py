@@ -167,9 +167,9 @@ def current_financials(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 def quarter_label(fiscal_year, fiscal_quarter, calendar_year, calendar_quarter) -> str:
-    label = f"FY{int(fiscal_year) % 100:02d} Q{int(fiscal_quarter)}"
+    label = periods.label(fiscal_year, fiscal_quarter)
     if (fiscal_year, fiscal_quarter) != (calendar_year, calendar_quarter):
-        label += f" (CY{int(calendar_year) % 100:02d} Q{int(calendar_quarter)})"
+        label += f" ({periods.label(calendar_year, calendar_quarter, 'CY')})"
     return label
 
 
@@ -327,7 +327,7 @@ def _peers(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple) -
             continue
         frames.append(q.assign(
             ticker=c.ticker, company_name=c.company_name, capex_metric=c.capex_metric,
-            calendar_label=[f"CY{int(y) % 100:02d} Q{int(n)}" for y, n in
+            calendar_label=[periods.label(y, n, "CY") for y, n in
                             zip(q["calendar_year"], q["calendar_quarter"])]))
     cols = ["ticker", "company_name", "calendar_label", "calendar_year", "calendar_quarter",
             "quarter_label", "capex_metric", "is_public", "comparable_missing"]
@@ -537,7 +537,7 @@ def _actual(quarters: pd.DataFrame, basis: str, fy: int, q: int | None):
         if len(value) and pd.notna(value.iloc[0]):
             return value.iloc[0], None
         return None, f"{METRIC_NAMES[basis].lower()}, the outlook's basis, " \
-                     f"is not known for FY{int(fy) % 100:02d} Q{q}"
+                     f"is not known for {periods.label(fy, q)}"
     year = annual(quarters, basis)
     year = year[year["fiscal_year"] == fy]
     if len(year):
@@ -640,7 +640,7 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     def add(kind, period, detail):
         rows.append(dict(ticker=ticker, kind=kind, period=period, detail=detail))
 
-    label = {e: f"FY{y % 100:02d} Q{q}" for e, y, q in
+    label = {e: periods.label(y, q) for e, y, q in
              zip(fin["period_end_date"], fin["fiscal_year"], fin["fiscal_quarter"])}
     failing = fin[fin["identity_check"] == "fails"]
     for r in failing.itertuples():
@@ -699,7 +699,7 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         add("date", "all", "no earnings release dates in the sources: stock reactions are not "
                            "computed")
     for r in rel[rel["date_check"] == "corrected"].itertuples():
-        add("date", f"FY{r.fiscal_year % 100:02d} Q{r.fiscal_quarter}", r.note)
+        add("date", periods.label(r.fiscal_year, r.fiscal_quarter), r.note)
     st = data.load_statements()
     st = st[st["ticker"] == ticker]
     for r in st[st["event_date"].isna()].itertuples():
@@ -713,7 +713,7 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
 
 def _missing_quarters(have: pd.DataFrame) -> list[str]:
     keys = sorted(set(have["fiscal_year"] * 4 + have["fiscal_quarter"] - 1))
-    return [f"FY{k // 4 % 100:02d} Q{k % 4 + 1}" for k in range(keys[0], keys[-1])
+    return [periods.label(k // 4, k % 4 + 1) for k in range(keys[0], keys[-1])
             if k not in keys]
 
 

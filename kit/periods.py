@@ -17,6 +17,12 @@ QUARTER_DAYS = range(84, 99)  # 13 weeks - a week .. 14 weeks: what a reported q
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def label(year, quarter, kind: str = "FY") -> str:
+    """The one way the kit names a quarter: "FY25 Q2" (fiscal) or, with kind "CY", "CY24 Q4"
+    (calendar)."""
+    return f"{kind}{int(year) % 100:02d} Q{int(quarter)}"
+
+
 def calendar_quarter(start: date, end: date) -> tuple[int, int]:
     """(year, quarter) of the calendar quarter holding most of the period's days.
 

@@ -13,7 +13,7 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML
 
-from kit import data
+from kit import data, periods
 from kit.metrics import COMPARABLE_DEFINITION, METRIC_NAMES, Briefing, outlook_text
 from kit.schema import COMPARABLE, SUMS
 
@@ -279,7 +279,7 @@ def reactions_html(b: Briefing) -> HTML:
     note = f"<p>{_e(b.reactions_note)}</p>" if b.reactions_note else ""
     if b.reactions.empty:
         return HTML(note or "<p>No earnings release with a following session in the data.</p>")
-    rows = [[f"FY{int(r['fiscal_year']) % 100:02d} Q{int(r['fiscal_quarter'])}",
+    rows = [[periods.label(r['fiscal_year'], r['fiscal_quarter']),
              _date(r["release_date"]), f"{_date(r['base_date'])} → {_date(r['session_date'])}",
              _e(r["timing"].replace("_", " ")),
              pct(r["move_pct"]), pct(r["benchmark_move_pct"]), pct(r["excess_pct"]),
