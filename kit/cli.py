@@ -86,10 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     except (FetchError, RenderError, KernelError, OutputError) as err:
         parser.exit(1, f"kit: error: {err}\n")
     except KeyboardInterrupt:
+        sys.unraisablehook = _quiet_loop_finalizer
         parser.exit(130, "kit: interrupted; nothing half-written was left behind\n")
     finally:
         _clean_up()
     return 0
+
+
+def _quiet_loop_finalizer(unraisable) -> None:
+    """After Ctrl-C, an asyncio loop of a kernel client may be finalized at exit after its
+    selector was closed; its `__del__` then fails. That is noise at exit, not an error."""
+    if getattr(unraisable.object, "__qualname__", "") != "BaseEventLoop.__del__":
+        sys.__unraisablehook__(unraisable)
 
 
 def _clean_up() -> None:
