@@ -576,6 +576,12 @@ def _verdict(g: dict, per: str, fy, q, actual, reason) -> dict:
 
 # --- stock reactions ------------------------------------------------------------------------
 
+def releases(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The company's earnings releases made by `as_of`."""
+    rel = data.load_earnings_releases()
+    return rel[(rel["ticker"] == ticker) & (rel["release_date"] <= as_of)]
+
+
 def reactions(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
     """The move on the first full session after each release, raw and in excess of QQQ.
 
@@ -584,8 +590,7 @@ def reactions(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
     stated"), it is measured as if after the close. `excess_pct` is the move minus QQQ's over
     the same two closes.
     """
-    rel = data.load_earnings_releases()
-    rel = rel[(rel["ticker"] == ticker) & (rel["release_date"] <= as_of)]
+    rel = releases(ticker, as_of)
     prices = data.load_prices()
     stock = _closes(prices, ticker)
     bench = _closes(prices, BENCHMARK)
@@ -693,8 +698,7 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         add("date", label[r.period_end_date],
             f"{r.metric}: no release date in the sources; taken as public from "
             f"{r.published_date:%Y-%m-%d}, the day its 10-Q/10-K was due at the latest")
-    rel = data.load_earnings_releases()
-    rel = rel[(rel["ticker"] == ticker) & (rel["release_date"] <= as_of)]
+    rel = releases(ticker, as_of)
     if rel.empty:
         add("date", "all", "no earnings release dates in the sources: stock reactions are not "
                            "computed")
@@ -751,15 +755,15 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         current_outlook=current_outlook(steps, as_of, fye) if not steps.empty else None,
         quality=quality(ticker, as_of), peers=peers(as_of), reactions=reactions(ticker, as_of),
         statements=statements.sort_values("event_date").reset_index(drop=True),
-        sources=data.load_sources(), notes=notes, reactions_note=reactions_note(ticker, as_of))
+        sources=data.load_sources(), notes=notes,
+        reactions_note=reactions_note(ticker, as_of, pd.notna(company["added_from"])))
 
 
-def reactions_note(ticker: str, as_of: pd.Timestamp) -> str:
+def reactions_note(ticker: str, as_of: pd.Timestamp, added: bool) -> str:
     """One line for the reaction section: why it is empty (no release dates, no prices), or
-    where the releases' timing comes from when SEC filing times give it."""
-    rel = data.load_earnings_releases()
-    rel = rel[(rel["ticker"] == ticker) & (rel["release_date"] <= as_of)]
-    added = pd.notna(data.load_companies().set_index("ticker").at[ticker, "added_from"])
+    where the releases' timing comes from when SEC filing times give it. `added`: the
+    company was added from SEC (`kit data add`)."""
+    rel = releases(ticker, as_of)
     if rel.empty:
         return (f"No earnings release dates for {ticker} in the sources"
                 + (" (SEC has no submissions document for it): its figures are dated by their "

@@ -85,8 +85,7 @@ def infer_fiscal_year_end(spans: list[tuple[date, date]]) -> str:
 
 def _is_quarter_of(start: date, end: date, fye: str) -> bool:
     try:
-        return fiscal_quarter_bounds(fiscal_period(end, fye)[0], fiscal_period(end, fye)[1],
-                                     fye) == (start, end)
+        return fiscal_quarter_bounds(*fiscal_period(end, fye), fye) == (start, end)
     except ValueError:
         return False
 

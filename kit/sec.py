@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit import atomic, data, paths, periods, sources
+from kit import atomic, data, paths, sources
 from kit.errors import FetchError
 from kit.schema import DataError
-from kit.sources import additions
+from kit.sources import additions, companyfacts, pipeline
+from kit.sources.prices import from_file
 
 BASE_URL = "https://data.sec.gov"  # companyfacts and submissions
 WWW_URL = "https://www.sec.gov"  # /files/company_tickers.json
@@ -340,9 +341,10 @@ def _earlier_rows(out: Path, fetched: set[str]) -> pd.DataFrame | None:
 
 ADDED_DEFINITION = (
     "Purchases of property and equipment from SEC companyfacts: for each period the first XBRL "
-    "concept of the kit's ordered list that has a value (PaymentsToAcquirePropertyPlantAnd"
-    "Equipment, then PaymentsToAcquireProductiveAssets, then oil-and-gas forms, summing the "
-    "parts where a company splits them; named on each row)")
+    "concept of the kit's ordered list that has a value ("
+    + ", then ".join(c.replace("+", " + ") for c in
+                     companyfacts.CONCEPTS["purchases_of_property_and_equipment"])
+    + "; named on each row)")
 
 
 def add(tickers: list[str], agent: str | None = None, *, client: Client | None = None,
@@ -352,9 +354,6 @@ def add(tickers: list[str], agent: str | None = None, *, client: Client | None =
     without a submissions document is added without them, and the log says so), prices from
     the file `prices` (one company only). The data folder is replaced in one step with what
     changed logged; on any failure it is left as it was."""
-    from kit.sources import pipeline
-    from kit.sources.prices import from_file
-
     wanted = list(dict.fromkeys(t.strip().upper() for t in tickers))
     if prices is not None and len(wanted) != 1:
         raise DataError("--prices gives the prices of one company; add the others separately")
@@ -363,7 +362,7 @@ def add(tickers: list[str], agent: str | None = None, *, client: Client | None =
     if tables is None:
         raise DataError(f"{out}: no data to add to; run `kit data build` first")
     companies = tables["companies"]
-    shipped = set(companies.loc[companies["added_from"].isna(), "ticker"])
+    shipped = set(companies["ticker"]) - pipeline.added(companies)
     if shipped & set(wanted):
         raise DataError(f"{', '.join(sorted(shipped & set(wanted)))}: already covered by "
                         "additions/companies.csv; use `kit data refresh` to update it")
@@ -387,7 +386,7 @@ def add(tickers: list[str], agent: str | None = None, *, client: Client | None =
                 "dates, so its figures are dated by their 10-Q/10-K filings and its briefing "
                 "has no stock reactions")
         company = dict(ticker=t, company_name=table[t]["title"], cik=cik,
-                       fiscal_year_end=fiscal_year_end(facts, t), capex_concept="",
+                       fiscal_year_end=companyfacts.fiscal_year_end(facts, t), capex_concept="",
                        capex_metric="purchases_of_property_and_equipment",
                        capex_definition=ADDED_DEFINITION, guidance_basis="",
                        guidance_basis_note="", added_from="sec",
@@ -400,23 +399,8 @@ def add(tickers: list[str], agent: str | None = None, *, client: Client | None =
             f"{len(found['earnings_releases'])} release dates, {len(found['prices'])} prices")
         parts.append(found)
     log(f"{client.requests} request(s) to SEC, {client.cache_hits} document(s) from the cache")
-    kept = {name: df[~df["ticker"].isin(wanted)] if "ticker" in df else df
-            for name, df in tables.items()}
+    kept = pipeline.without(tables, wanted)
     for found in parts:
         kept = pipeline.merge(kept, found)
     return pipeline.write(kept, out, log)
 
-
-def fiscal_year_end(facts: dict, ticker: str) -> str:
-    """The fiscal calendar from the periods of a company's 10-K and 10-Q facts."""
-    from datetime import date
-
-    spans = {(date.fromisoformat(f["start"]), date.fromisoformat(f["end"]))
-             for concepts in facts.get("facts", {}).values() for body in concepts.values()
-             for unit in body.get("units", {}).values() for f in unit
-             if "start" in f and str(f.get("form", "")).startswith("10-")}
-    try:
-        return periods.infer_fiscal_year_end(sorted(spans))
-    except ValueError as err:
-        raise DataError(f"{ticker}: cannot tell its fiscal calendar from its filings ({err})"
-                        ) from None

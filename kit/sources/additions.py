@@ -4,7 +4,6 @@ financial figures (each quoting its page), outlooks, statements and corrections.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
@@ -13,9 +12,9 @@ from kit.schema import DataError
 from kit.sources.common import fact_row, parse_day, published, read_csv
 
 
-def companies(path: Path | None = None) -> pd.DataFrame:
-    """additions/companies.csv (or `path`): one row per company, its settings as columns."""
-    companies = read_csv(path or paths.additions_dir() / "companies.csv")
+def companies() -> pd.DataFrame:
+    """additions/companies.csv: one row per company, its settings as columns."""
+    companies = read_csv(paths.additions_dir() / "companies.csv")
     for i, fye in enumerate(companies["fiscal_year_end"], start=2):
         try:
             periods.check_fiscal_year_end(fye)
@@ -70,7 +69,7 @@ def financial_rows(ticker: str, fye: str, release_on: dict, listed: date | None)
         decimals = len(a["value"].partition(".")[2])
         unit = _UNITS[a["unit"]]
         rows.append(fact_row(a["metric"], start, end, float(a["value"]) * unit, public,
-                         "additions", a["source_url"],
-                         f"additions/financials.csv: \"{quote}\" "
-                         f"({a['source_type']})", precision=unit * 10 ** -decimals / 2))
+                             "additions", a["source_url"],
+                             f"additions/financials.csv: \"{quote}\" ({a['source_type']})",
+                             precision=unit * 10 ** -decimals / 2))
     return rows

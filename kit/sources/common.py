@@ -11,11 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from kit import periods
-from kit.schema import ROUNDING_USD, SOURCE_PRIORITY, DataError  # noqa: F401
+from kit.schema import DataError
 
 FILING_DAYS = {"10-Q": 45, "10-K": 90}  # the longest deadline any filer has after a period
-
-
 FIRST_YEAR = 2019  # the other sources start in 2020; older SEC rows are not used
 
 

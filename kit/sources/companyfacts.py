@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from kit import periods
-from kit.sources.common import ROUNDING_USD, fact_row, filing_year, is_fiscal_end, parse_day
+from kit.schema import ROUNDING_USD, DataError
+from kit.sources.common import fact_row, filing_year, is_fiscal_end, parse_day
 
 # XBRL concepts per metric, in order of preference: for each period the first that has a
 # value is used, and named on the row. "A+B+C" is a sum of concepts a company splits its
@@ -37,15 +38,14 @@ def flows(gaap: dict, concept: str) -> list[dict]:
     """The USD facts over a period (not instants) of `concept`; for "A+B+C", one fact per
     span and filing that gives every part, its value their sum and its concept the parts."""
     parts = concept.split("+")
-    found: dict[tuple, list[dict]] = {}
-    for part in parts:
-        for f in gaap.get(part, {}).get("units", {}).get("USD", []):
-            if "start" in f:  # not an instant (a balance)
-                found.setdefault((f["start"], f["end"], f["accn"]), []).append(
-                    dict(f, concept=part))
+    facts = {part: [dict(f, concept=part) for f in gaap.get(part, {}).get("units", {})
+                    .get("USD", []) if "start" in f]  # not an instant (a balance)
+             for part in parts}
     if len(parts) == 1:
-        return [dict(f, concept=concept) for f in gaap.get(concept, {}).get("units", {})
-                .get("USD", []) if "start" in f]
+        return facts[concept]
+    found: dict[tuple, list[dict]] = {}  # by span and filing
+    for f in (f for fs in facts.values() for f in fs):
+        found.setdefault((f["start"], f["end"], f["accn"]), []).append(f)
     out = []
     for fs in found.values():
         if {f["concept"] for f in fs} == set(parts) and len(fs) == len(parts):
@@ -119,3 +119,16 @@ def facts_rows(doc: dict, company: dict, url: str,
                     source_id, url, f"companyfacts: {detail}", derivation,
                     detail if len(current) > 1 else "", filed=day))
     return rows
+
+
+def fiscal_year_end(doc: dict, ticker: str) -> str:
+    """The fiscal calendar of a company, from the periods of its 10-K and 10-Q facts."""
+    spans = {(parse_day(f["start"]), parse_day(f["end"]))
+             for concepts in doc.get("facts", {}).values() for body in concepts.values()
+             for unit in body.get("units", {}).values() for f in unit
+             if "start" in f and str(f.get("form", "")).startswith("10-")}
+    try:
+        return periods.infer_fiscal_year_end(sorted(spans))
+    except ValueError as err:
+        raise DataError(f"{ticker}: cannot tell its fiscal calendar from its filings ({err})"
+                        ) from None

@@ -62,12 +62,18 @@ def release_rows(dates: pd.DataFrame, company: dict) -> list[dict]:
     return rows
 
 
-def cross_check(released, dates: pd.DataFrame, company: dict) -> tuple[str, str]:
-    """(date_check, note) for a release dated by another source, against this one."""
+def cross_checked(releases: list[dict], dates: pd.DataFrame, company: dict) -> list[dict]:
+    """Releases dated by another source (the 8-K links), each with `date_check` and `note`:
+    what this source says for it."""
     known = sorted({parse_day(d) for d in usable(dates, company)["earnings_date"]})
-    near = [d for d in known if abs((d - released).days) <= 20]
-    if released in near:
-        return "agrees", "earnings_dates.csv agrees"
-    if near:
-        return "differs", f"earnings_dates.csv says {near[0]}; the 8-K date is used"
-    return "not_listed", "not in earnings_dates.csv"
+    out = []
+    for r in releases:
+        near = [d for d in known if abs((d - r["release_date"]).days) <= 20]
+        if r["release_date"] in near:
+            check, note = "agrees", "earnings_dates.csv agrees"
+        elif near:
+            check, note = "differs", f"earnings_dates.csv says {near[0]}; the 8-K date is used"
+        else:
+            check, note = "not_listed", "not in earnings_dates.csv"
+        out.append(dict(r, date_check=check, note=note))
+    return out

@@ -18,19 +18,19 @@ import pandas as pd
 
 from kit import atomic, data, paths, periods
 from kit.errors import OutputError
-from kit.schema import BENCHMARK, SUMS, TABLES, DataError, data_dictionary, to_csv_frame
-from kit.sources import additions, earnings_dates, press, submissions
-from kit.sources.calendar import calendar_rows
-from kit.sources.common import (
-    FIRST_YEAR,
+from kit.schema import (
+    BENCHMARK,
     ROUNDING_USD,
     SOURCE_PRIORITY,
-    SOURCES,
-    fact_row,
-    listed,
-    parse_day,
-    read_json,
+    SUMS,
+    TABLES,
+    DataError,
+    data_dictionary,
+    to_csv_frame,
 )
+from kit.sources import additions, earnings_dates, press, submissions
+from kit.sources.calendar import calendar_rows
+from kit.sources.common import FIRST_YEAR, SOURCES, fact_row, listed, parse_day, read_json
 from kit.sources.companyfacts import facts_rows
 from kit.sources.prices import prices
 from kit.sources.recent import recent_rows
@@ -106,14 +106,28 @@ def read_tables(folder: Path) -> dict[str, pd.DataFrame] | None:
         return None
 
 
+def added(companies: pd.DataFrame) -> set[str]:
+    """The tickers of a `companies` table that were added from SEC (`kit data add`)."""
+    return set(companies.loc[companies["added_from"].notna(), "ticker"])
+
+
+def without(tables: dict[str, pd.DataFrame], tickers) -> dict[str, pd.DataFrame]:
+    """`tables` without any row of `tickers`."""
+    return {name: df[~df["ticker"].isin(tickers)] if "ticker" in df else df
+            for name, df in tables.items()}
+
+
 def added_tables(folder: Path, exclude: set[str] = frozenset()) -> dict[str, pd.DataFrame]:
     """The rows of `folder` that belong to companies added from SEC (`added_from`), except
-    those in `exclude`: a rebuild keeps them, since no sources folder has them."""
-    tables = read_tables(folder) if (folder / "companies.csv").is_file() else None
+    those in `exclude`: a rebuild keeps them, since no sources folder has them. The other
+    tables are read only when there are some."""
+    try:
+        keep = added(data.load_table("companies", folder)) - exclude
+    except DataError:
+        return {}  # no data yet, or written by an older kit
+    tables = read_tables(folder) if keep else None
     if tables is None:
         return {}
-    companies = tables["companies"]
-    keep = set(companies.loc[companies["added_from"].notna(), "ticker"]) - exclude
     return {name: df[df["ticker"].isin(keep)] for name, df in tables.items() if "ticker" in df}
 
 
@@ -138,16 +152,14 @@ def remove(tickers: list[str], data_dir=None, log=print) -> Path:
     unknown = [t for t in wanted if t not in set(companies["ticker"])]
     if unknown:
         raise DataError(f"unknown ticker(s) {', '.join(unknown)} in {out}; added companies: "
-                        + (", ".join(companies.loc[companies["added_from"].notna(), "ticker"])
-                           or "none"))
-    shipped = [t for t in wanted if pd.isna(companies.set_index("ticker").at[t, "added_from"])]
+                        + (", ".join(sorted(added(companies))) or "none"))
+    shipped = [t for t in wanted if t not in added(companies)]
     if shipped:
         raise DataError(f"{', '.join(shipped)}: a row of additions/companies.csv, not added "
                         "with `kit data add`; remove the row there and run `kit data build`")
     for t in wanted:
         log(f"removing {t}")
-    return write({name: df[~df["ticker"].isin(wanted)] if "ticker" in df else df
-                  for name, df in tables.items()}, out, log)
+    return write(without(tables, wanted), out, log)
 
 
 def changes(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
@@ -233,9 +245,8 @@ def releases(src: Path | None, company: dict, dates: pd.DataFrame | None,
     ticker, fye = company["ticker"], company["fiscal_year_end"]
     links = press.release_links(src, company) if src else []
     if links:
-        rows = [dict(link, timing="", source_id="press_releases",
-                     **dict(zip(("date_check", "note"), earnings_dates.cross_check(
-                         link["release_date"], dates, company)))) for link in links]
+        rows = [dict(r, timing="", source_id="press_releases")
+                for r in earnings_dates.cross_checked(links, dates, company)]
     elif submitted is not None:
         rows = submissions.release_rows(submitted, company)
     else:

@@ -62,7 +62,8 @@ def from_file(path: Path, ticker: str, source_id: str = "prices_file",
     if not path.is_file():
         raise DataError(f"{path}: no such prices file; give a CSV with columns Date,Adj Close "
                         "or date,...,adj_close")
-    header = path.open(encoding="utf-8-sig").readline().strip().split(",")
+    with path.open(encoding="utf-8-sig") as f:
+        header = f.readline().strip().split(",")
     close = next((c for c in FORMATS if c in header), None)
     if close is None:
         raise DataError(f"{path}: no 'Adj Close' or 'adj_close' column; give a CSV with "

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from kit import periods
+from kit.schema import ROUNDING_USD
 from kit.sources.common import (
-    ROUNDING_USD,
     deadline,
     fact_row,
     filing_year,
