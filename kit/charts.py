@@ -264,12 +264,14 @@ PEER_MEASURES = {  # the drop-down's options, the comparable measure first (the 
 }
 
 
-def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart:
+def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart | None:
     """Every company on the same calendar quarters. A drop-down in the page (a Vega-Lite
     param, no kernel needed) picks the measure, the comparable one first; clicking a legend
     entry highlights a company. The briefing's own company is drawn thicker. Every point's
-    tooltip names its basis and source."""
+    tooltip names its basis and source. None when no peer figure was public yet."""
     p = peers[peers["is_public"]]
+    if p.empty:
+        return None  # the section says so in one line (sections.peers_html)
     order = list(dict.fromkeys(p.sort_values(["calendar_year", "calendar_quarter"])
                                ["calendar_label"]))
     wide = pd.DataFrame({

@@ -7,7 +7,15 @@ import argparse
 import signal
 import sys
 
-from kit.errors import DataError, FetchError, KernelError, OutputError, RenderError, RequestError
+from kit.errors import (
+    ClusterError,
+    DataError,
+    FetchError,
+    KernelError,
+    OutputError,
+    RenderError,
+    RequestError,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", default="reports", help="output folder (default: reports)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--notebook", help="notebook to execute instead of notebooks/briefing.ipynb")
+    r.add_argument("--every-release", action="store_true",
+                   help="the archive: a briefing per company (all, or the tickers given) per "
+                        "earnings release, as of the first session after it, with index.html")
+    r.add_argument("--since", help="with --every-release: releases from this date (YYYY-MM-DD)")
+    r.add_argument("--force", action="store_true",
+                   help="render even briefings whose fingerprint shows they are up to date")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the batch on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     d = sub.add_parser("data", help="build data/ from the raw sources")
     dsub = d.add_subparsers(dest="action", required=True)
     b = dsub.add_parser("build", help="rebuild data/ from the sources folder")
@@ -58,9 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         if args.command == "render":
-            if args.all == bool(args.tickers):
-                parser.error("render: give one or more tickers, or --all")
-            return _render(args)
+            if args.every_release:
+                if args.as_of:
+                    parser.error("render: --every-release sets each briefing's date; leave "
+                                 "out --as-of (--since DATE limits the releases)")
+            elif args.all == bool(args.tickers):
+                parser.error("render: give one or more tickers, --all or --every-release")
+            elif args.since:
+                parser.error("render: --since goes with --every-release")
+            return _render(args, log)
         from kit import sec, sources
 
         if args.action == "build":
@@ -83,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                               data_dir=args.out, log=log))
     except (RequestError, DataError) as err:
         parser.exit(2, f"kit: error: {err}\n")
-    except (FetchError, RenderError, KernelError, OutputError) as err:
+    except (FetchError, RenderError, KernelError, OutputError, ClusterError) as err:
         parser.exit(1, f"kit: error: {err}\n")
     except KeyboardInterrupt:
         sys.unraisablehook = _quiet_loop_finalizer
@@ -108,7 +130,7 @@ def _clean_up() -> None:
         sys.modules["kit.atomic"].clean_temps()
 
 
-def _render(args) -> int:
+def _render(args, log) -> int:
     """Check the whole request, then start the kernels and render."""
     from kit.kernels import check_jobs, skip_slow_imports
 
@@ -117,18 +139,26 @@ def _render(args) -> int:
     from kit import html, render
 
     html.prepare()  # the Vega bundle, in a side process, while the kernels start
-    if len(args.tickers) == 1:
+    batch = dict(out_dir=args.out, jobs=args.jobs, progress=not args.no_progress,
+                 notebook=args.notebook, force=args.force, scheduler=args.scheduler)
+    if args.every_release:
+        result = render.render_archive(args.tickers or None, args.since, **batch)
+    elif len(args.tickers) == 1 and not args.scheduler:
         print(render.render_briefing(args.tickers[0], args.as_of, args.out,
-                                     not args.no_progress, args.notebook))
+                                     not args.no_progress, args.notebook, force=args.force,
+                                     log=log))
         return 0
-    result = render.render_all(args.tickers or None, args.as_of, args.out, args.jobs,
-                               progress=not args.no_progress, notebook=args.notebook)
-    for ticker, path in sorted(result.rendered.items()):
-        print(f"{ticker}: {path} ({result.seconds[ticker]:.1f} s)")
-    for ticker, error in sorted(result.failed.items()):
-        print(f"{ticker}: FAILED: {error}", file=sys.stderr)
-    for ticker, note in sorted(result.no_data.items()):
-        print(f"{ticker}: not rendered: {note}", file=sys.stderr)
+    else:
+        result = render.render_all(args.tickers or None, args.as_of, **batch)
+    for stem, path in sorted(result.rendered.items()):
+        print(f"{stem}: {path} ({result.seconds[stem]:.1f} s)")
+    for stem, error in sorted(result.failed.items()):
+        print(f"{stem}: FAILED: {error}", file=sys.stderr)
+    for stem, note in sorted(result.no_data.items()):
+        print(f"{stem}: not rendered: {note}", file=sys.stderr)
+    if result.up_to_date:
+        log(f"{len(result.up_to_date)} briefing(s) up to date (fingerprints match), not "
+            "rendered again; --force renders them anyway")
     print(result.index)
     if result.failed:
         print(f"kit: {len(result.failed)} of {len(result.failed) + len(result.rendered)} "

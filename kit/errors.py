@@ -33,3 +33,7 @@ class OutputError(KitError, RuntimeError):
 
 class FetchError(KitError, RuntimeError):
     """A download failed for good: names the URL and what happened."""
+
+
+class ClusterError(KitError, RuntimeError):
+    """A Dask cluster could not be reached or used: names the address and what to do."""

@@ -23,6 +23,7 @@ import vl_convert
 from nbconvert.exporters import Exporter
 
 from kit import data
+from kit.sections import SUMMARY_MIME
 
 VEGALITE_MIMES = ("application/vnd.vegalite.v6+json", "application/vnd.vegalite.v5+json")
 CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
@@ -123,10 +124,11 @@ def prepare() -> None:
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def document(title: str, body: str, scripts: str = "") -> str:
-    """A complete self-contained page: the kit's style, and a CSP that blocks the network."""
+def document(title: str, body: str, scripts: str = "", stamp: str = "") -> str:
+    """A complete self-contained page: the kit's style, and a CSP that blocks the network.
+    `stamp` (see `stamp`) goes first in the head, where a batch reads it back."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" + stamp +
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
@@ -153,7 +155,33 @@ def notebook_to_html(nb, title: str | None = None) -> str:
                 html, charts = _output_html(out, charts)
                 body.append(html)
     scripts = f"<script>{vega_bundle()}</script><script>{EMBED}</script>" if charts else ""
-    return document(title, "".join(body), scripts)
+    fingerprint = nb.get("metadata", {}).get("kit", {}).get("fingerprint")
+    if fingerprint:
+        body.append(f'<footer class="meta"><p>Render fingerprint {escape(fingerprint)} '
+                    "(notebook, kit code, parameters and the data visible on the briefing's "
+                    "date): `kit render` renders this page again only when it changes.</p>"
+                    "</footer>")
+    return document(title, "".join(body), scripts, stamp(fingerprint, _summary(nb)))
+
+
+def stamp(fingerprint: str | None, summary: dict | None) -> str:
+    """The head elements a batch reads back (archive.read_stamp): the render fingerprint
+    and the briefing's headline figures."""
+    out = ""
+    if fingerprint:
+        out += f'<meta name="kit-fingerprint" content="{escape(fingerprint)}">'
+    if summary:
+        text = json.dumps(summary, sort_keys=True).replace("</", "<\\/")
+        out += f'<script type="application/json" id="kit-summary">{text}</script>'
+    return out
+
+
+def _summary(nb) -> dict | None:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if SUMMARY_MIME in out.get("data", {}):
+                return out["data"][SUMMARY_MIME]
+    return None
 
 
 def notebook_title(nb, fallback: str = "AI-infrastructure briefing") -> str:

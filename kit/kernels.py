@@ -48,14 +48,15 @@ class WarmKernel:
     the network can reach it."""
 
     def __init__(self, cwd: Path | str | None = None, warmup: str = WARMUP,
-                 kernel_name: str = "python3"):
+                 kernel_name: str = "python3", env: dict | None = None):
         self.kernel_name = kernel_name
         self._sockets = tempfile.mkdtemp(prefix="kit-kernel-")
         self.km = KernelManager(kernel_name=kernel_name, transport="ipc",
                                 ip=os.path.join(self._sockets, "k"))
         _STARTED.add(self)  # before it starts: an interruption now still shuts it down
         # KIT_EXPORT: charts carry only their spec (no SVG preview), the export needs no more.
-        self.km.start_kernel(cwd=str(cwd or Path.cwd()), env={**os.environ, "KIT_EXPORT": "1"})
+        self.km.start_kernel(cwd=str(cwd or Path.cwd()),
+                             env={**os.environ, "KIT_EXPORT": "1", **(env or {})})
         self.used = False
         self._error: BaseException | None = None
         self._ready = threading.Thread(target=self._prepare, args=(warmup,), daemon=True)

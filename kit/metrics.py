@@ -153,11 +153,34 @@ def as_of_rows(fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 def pending(fin: pd.DataFrame, as_of: pd.Timestamp) -> set[tuple[str, pd.Timestamp]]:
     """(metric, period end) of figures the data has but that were not yet public on
-    `as_of`: a reader then sees "not public by <date>", not "not in the sources"."""
-    later = fin[fin["published_date"] > as_of]
-    public = set(zip(*fin[fin["published_date"] <= as_of][["metric", "period_end_date"]]
-                     .to_numpy().T)) if (fin["published_date"] <= as_of).any() else set()
-    return {k for k in zip(later["metric"], later["period_end_date"]) if k not in public}
+    `as_of`, for quarters that have some figure public by then: a reader then sees "not
+    public by <date>", not "not in the sources" (see pending_rows)."""
+    later = pending_rows(fin, as_of)
+    return set(zip(later["metric"], later["period_end_date"]))
+
+
+def pending_rows(fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The rows behind `pending`, for one company or several. Nothing about later quarters
+    is in them: a briefing depends only on what archive.data_digests covers."""
+    seen = (fin["published_date"] <= as_of).to_numpy()
+    quarter = pd.MultiIndex.from_frame(fin[["ticker", "period_end_date"]])
+    figure = pd.MultiIndex.from_frame(fin[["ticker", "metric", "period_end_date"]])
+    return fin[~seen & quarter.isin(quarter[seen]) & ~figure.isin(figure[seen])]
+
+
+def later_quarters(fin: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Quarters the data has but that no figure of was public on `as_of`, up to the latest
+    calendar quarter any company had published by then: the peers show them as "not public
+    by <date>". One row per ticker and period end."""
+    seen = fin["published_date"] <= as_of
+    if not seen.any():
+        return fin.iloc[:0]
+    latest = (fin.loc[seen, "calendar_year"] * 4 + fin.loc[seen, "calendar_quarter"]).max()
+    key = ["ticker", "period_end_date"]
+    later = fin[~seen & (fin["calendar_year"] * 4 + fin["calendar_quarter"] <= latest)]
+    later = later[~pd.MultiIndex.from_frame(later[key]).isin(
+        pd.MultiIndex.from_frame(fin.loc[seen, key]))]
+    return later.drop_duplicates(["ticker", "period_end_date"])
 
 
 def current_financials(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -302,19 +325,13 @@ def _peers(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple) -
     on `as_of`; its figures are empty).
     """
     fin = data.load_financials()
+    unseen = later_quarters(fin, as_of)
     frames = []
     for c in data.load_companies().itertuples():
         mine = fin[fin["ticker"] == c.ticker]
-        q = measures(as_of_rows(mine, as_of), c.capex_metric, as_of, pending(mine, as_of),
-                     sources=False) if (mine["published_date"] <= as_of).any() \
-            else pd.DataFrame()
-        if not q.empty:
-            q = q[q["calendar_year"] >= since_year].assign(
-                is_public=True, capex_source=q[f"{c.capex_metric}_brief"],
-                comparable_source=q[f"{COMPARABLE}_brief"])
-        later = mine[mine["published_date"] > as_of].drop_duplicates("period_end_date")
-        later = later[~later["period_end_date"].isin(q.get("period_end_date", []))
-                      & (later["calendar_year"] >= since_year)]
+        q = _public_quarters(mine, c.ticker, c.capex_metric, as_of, since_year,
+                             (directory, files))
+        later = unseen[(unseen["ticker"] == c.ticker) & (unseen["calendar_year"] >= since_year)]
         if not later.empty:
             q = pd.concat([q, later.assign(
                 is_public=False, quarter_label=[quarter_label(*r) for r in later[
@@ -333,9 +350,35 @@ def _peers(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple) -
             "quarter_label", "capex_metric", "is_public", "comparable_missing"]
     cols += [f"{m}{s}" for m in ("capex", "comparable")
              for s in ("_usd", "_yoy_pct", "_to_revenue_pct", "_source")]
+    if not frames:  # nothing public since `since_year` yet
+        return pd.DataFrame(columns=cols)
     out = pd.concat(frames, ignore_index=True).reindex(columns=cols)
     out["is_public"] = out["is_public"].astype(bool)
     return out.sort_values(["calendar_year", "calendar_quarter", "ticker"]).reset_index(drop=True)
+
+
+_PUBLIC_QUARTERS: dict[tuple, pd.DataFrame] = {}
+
+
+def _public_quarters(mine: pd.DataFrame, ticker: str, capex_metric: str, as_of: pd.Timestamp,
+                     since_year: int, files: tuple) -> pd.DataFrame:
+    """One company's public quarters for the peers. They change only when a figure of that
+    company is published, so they are kept by the number of its rows public by `as_of`: an
+    archive of many dates computes each company's quarters once per release, not once per
+    briefing (the date itself matters only where a component is pending)."""
+    public = mine["published_date"] <= as_of
+    later = pending(mine, as_of)
+    key = (ticker, capex_metric, since_year, int(public.sum()), frozenset(later),
+           as_of if later else None, files)
+    if key not in _PUBLIC_QUARTERS:
+        q = measures(as_of_rows(mine, as_of), capex_metric, as_of, later, sources=False) \
+            if public.any() else pd.DataFrame()
+        if not q.empty:  # (the columns of the kept rows: a Series would re-index an empty q)
+            q = q[q["calendar_year"] >= since_year]
+            q = q.assign(is_public=True, capex_source=q[f"{capex_metric}_brief"],
+                         comparable_source=q[f"{COMPARABLE}_brief"])
+        _PUBLIC_QUARTERS[key] = q
+    return _PUBLIC_QUARTERS[key].copy()
 
 
 # --- guidance -------------------------------------------------------------------------------
@@ -780,25 +823,41 @@ def reactions_note(ticker: str, as_of: pd.Timestamp, added: bool) -> str:
 
 
 def summary(ticker: str, as_of=None) -> dict:
-    """The headline figures of a briefing, for the index page: latest quarter on both
-    measures, growth, trailing four quarters, current outlook, latest reaction."""
-    ticker, as_of = check_request(ticker, as_of)
-    company = data.load_companies().set_index("ticker").loc[ticker]
-    q = quarterly(ticker, as_of, company["capex_metric"]).dropna(subset=["capex_usd"])
+    """The headline figures of a briefing, for the index pages (see summary_of)."""
+    return summary_of(load_briefing(ticker, as_of))
+
+
+def summary_of(b: Briefing) -> dict:
+    """The headline figures of a briefing as plain JSON values: latest quarter on both
+    measures, growth, trailing four quarters, current outlook, latest reaction. The
+    briefing's footer carries it (sections.footer_html), so an index is made from the
+    rendered files without computing them again."""
+    q = b.quarters.dropna(subset=["capex_usd"])
     last = q.iloc[-1] if not q.empty else pd.Series(dtype=object)
-    steps = guidance_history(ticker, as_of)
-    r = reactions(ticker, as_of)
-    return dict(
-        ticker=ticker, company_name=company["company_name"], as_of=as_of,
-        capex_metric=company["capex_metric"], quarter_label=last.get("quarter_label"),
+    g, r = b.current_outlook, b.reactions
+    out = dict(
+        ticker=b.ticker, company_name=b.company_name, as_of=f"{b.as_of:%Y-%m-%d}",
+        capex_metric=b.capex_metric, quarter_label=last.get("quarter_label"),
         capex_usd=last.get("capex_usd"), capex_yoy_pct=last.get("capex_yoy_pct"),
         capex_ttm_usd=last.get("capex_ttm_usd"), comparable_usd=last.get("comparable_usd"),
         comparable_missing=last.get("comparable_missing"),
         capex_to_revenue_pct=last.get("capex_to_revenue_pct"),
-        guidance=None if steps.empty else current_outlook(steps, as_of,
-                                                          company["fiscal_year_end"]),
+        guidance=None if g is None else dict(
+            fiscal_year=int(g["fiscal_year"]), text=g["text"], basis=g["basis"],
+            change=g["change"], given_date=f"{g['given_date']:%Y-%m-%d}"),
         reaction_pct=None if r.empty else r.iloc[-1]["move_pct"],
-        reaction_excess_pct=None if r.empty else r.iloc[-1]["excess_pct"])
+        reaction_excess_pct=None if r.empty else r.iloc[-1]["excess_pct"],
+        reaction_release_date=None if r.empty else f"{r.iloc[-1]['release_date']:%Y-%m-%d}")
+    return {k: _plain(v) for k, v in out.items()}
+
+
+def _plain(value):
+    """A JSON value: NaN and NA as None, numpy numbers as Python's."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def trust_summary(as_of: pd.Timestamp | None = None) -> pd.DataFrame:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import queue
 import sys
 import threading
@@ -16,7 +15,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kit import atomic, data, metrics, paths
+import pandas as pd
+
+from kit import archive, atomic, data, metrics, paths
 from kit.errors import NoDataYet, RenderError
 from kit.kernels import WarmKernel, check_jobs
 from kit.metrics import RequestError, check_request
@@ -28,9 +29,34 @@ from kit.metrics import RequestError, check_request
 NOTEBOOK = paths.notebook("briefing.ipynb")
 
 
+@dataclass(frozen=True)
+class Job:
+    """One briefing to render: its parameters and the fingerprint of its inputs."""
+    ticker: str
+    as_of: pd.Timestamp
+    fingerprint: str
+
+    @property
+    def stem(self) -> str:
+        return f"{self.ticker}-{self.as_of:%Y-%m-%d}"
+
+
+@dataclass
+class Outcome:
+    """What rendering a Job gave: the page (None when a cell failed, with `error`), the
+    executed notebook as text, its headline figures and the seconds it took."""
+    job: Job
+    html: str | None
+    notebook: str
+    error: str | None = None
+    summary: dict | None = None
+    seconds: float = 0.0
+
+
 def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
                     progress: bool = True, notebook: Path | str | None = None,
-                    kernel: WarmKernel | None = None) -> Path:
+                    kernel: WarmKernel | None = None, force: bool = False,
+                    log=None) -> Path:
     """Execute the briefing notebook for (ticker, as_of) and write `<TICKER>-<as_of>.html`.
 
     Returns the path of the HTML file. The executed notebook is kept beside it. Nothing is
@@ -38,48 +64,82 @@ def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
     notebook is kept as `<TICKER>-<as_of>.failed.ipynb`. `notebook` replaces the shipped
     briefing notebook (it needs a `parameters` cell with `ticker` and `as_of`). `kernel`
     lends a warm kernel (kit.kernels); by default one is started once the request checks.
+    A page whose fingerprint matches (archive.fingerprint) is up to date and left as it is,
+    unless `force`; `log` is told so.
     """
     ticker, as_of = check_request(ticker, as_of)
     source, name = check_notebook(notebook)
     out = atomic.check_output_folder(Path(out_dir))
+    job = jobs_for(source, [(ticker, as_of)])[0]
+    target = out / f"{job.stem}.html"
+    if not force and archive.read_stamp(target)[0] == job.fingerprint:
+        if log:
+            log(f"{target} is up to date (its fingerprint matches); --force renders it again")
+        return target
     own = kernel is None
     try:
         kernel = kernel or WarmKernel()
-        return _render(kernel, source, name, ticker, as_of, out, progress)
+        return write(execute(kernel, source, name, job, out, progress), out)
     finally:
         if own and kernel is not None:
             kernel.shutdown()
         atomic.clean_temps()
 
 
-def _render(kernel: WarmKernel, source, name: str, ticker: str, as_of, out: Path,
-            progress: bool) -> Path:
+def jobs_for(source: dict, requests: list[tuple[str, pd.Timestamp]]) -> list[Job]:
+    """Jobs with the fingerprints of their inputs (archive.fingerprint)."""
+    digests = archive.data_digests([day for _, day in requests])
+    return [Job(t, day, archive.fingerprint(source, _parameters(t, day), digests[day]))
+            for t, day in requests]
+
+
+def _parameters(ticker: str, as_of: pd.Timestamp) -> dict:
+    return {"ticker": ticker, "as_of": f"{as_of:%Y-%m-%d}"}
+
+
+def execute(kernel: WarmKernel, source, name: str, job: Job, folder: Path,
+            progress: bool = False) -> Outcome:
+    """Run the notebook for `job` on `kernel` and export the page; write nothing that stays.
+    The same on a Dask worker (kit.cluster) as here; `write` puts the outcome in place."""
     import papermill
 
-    from kit.html import notebook_to_html
+    from kit.html import _summary, notebook_to_html
 
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"{ticker}-{as_of:%Y-%m-%d}"
-    tmp_nb = atomic.temp_path(out, ".ipynb")
+    start = time.perf_counter()
+    nb = copy.deepcopy(source)
+    nb.metadata["kit"] = {"fingerprint": job.fingerprint}
+    tmp = atomic.temp_path(folder, ".ipynb")
     try:
-        nb = kernel.run(copy.deepcopy(source), tmp_nb, progress,
-                        {"ticker": ticker, "as_of": f"{as_of:%Y-%m-%d}"})
-        html = notebook_to_html(nb)  # titled from its parameters, as nbconvert --to kit does
-        target = out / f"{stem}.html"
-        atomic.write_text(target, html)
-        tmp_nb.chmod(0o644)
-        os.replace(tmp_nb, out / f"{stem}.ipynb")
-        return target
-    except papermill.PapermillExecutionError as err:
-        failed = out / f"{stem}.failed.ipynb"
-        os.replace(tmp_nb, failed)
-        first = (err.source or "").strip().splitlines()[:1]
-        raise RenderError(f"{name}: cell [{err.exec_count}] ({first[0] if first else ''}) "
-                          f"failed with {err.ename}: {err.evalue}. The executed notebook is "
-                          f"kept at {failed}") from None
+        try:
+            done = kernel.run(nb, tmp, progress, _parameters(job.ticker, job.as_of))
+        except papermill.PapermillExecutionError as err:
+            first = (err.source or "").strip().splitlines()[:1]
+            return Outcome(job, None, tmp.read_text(encoding="utf-8"),
+                           f"{name}: cell [{err.exec_count}] ({first[0] if first else ''}) "
+                           f"failed with {err.ename}: {err.evalue}")
+        # titled from its parameters, as nbconvert --to kit does
+        return Outcome(job, notebook_to_html(done), tmp.read_text(encoding="utf-8"),
+                       summary=_summary(done), seconds=time.perf_counter() - start)
     finally:
-        tmp_nb.unlink(missing_ok=True)
-        atomic.done(tmp_nb)
+        tmp.unlink(missing_ok=True)
+        atomic.done(tmp)
+
+
+def write(outcome: Outcome, out: Path) -> Path:
+    """Put an outcome's files in place, each atomically: the page and the executed notebook,
+    or, for a failed cell, the notebook as `.failed.ipynb` and a RenderError."""
+    stem = outcome.job.stem
+    if outcome.html is None:
+        if not outcome.notebook:  # it failed before a notebook ran: nothing to keep
+            raise RenderError(outcome.error)
+        failed = out / f"{stem}.failed.ipynb"
+        atomic.write_text(failed, outcome.notebook)
+        raise RenderError(f"{outcome.error}. The executed notebook is kept at {failed}")
+    target = out / f"{stem}.html"
+    atomic.write_text(target, outcome.html)
+    atomic.write_text(out / f"{stem}.ipynb", outcome.notebook)
+    (out / f"{stem}.failed.ipynb").unlink(missing_ok=True)
+    return target
 
 
 def check_notebook(notebook: Path | str | None) -> tuple[dict, str]:
@@ -100,39 +160,33 @@ def check_notebook(notebook: Path | str | None) -> tuple[dict, str]:
     return source, path.name
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` without ever leaving a half-written file (kit.atomic)."""
-    atomic.write_text(path, text)
-
-
 @dataclass
 class BatchResult:
-    """What `render_all` made: briefings by ticker, failures by ticker, companies with no
-    data by the date, the index page, and how long each briefing took on its kernel."""
+    """What a batch made, each by its file stem (`META-2024-04-25`): briefings rendered,
+    up to date (their fingerprint matched, so left as they were), failed (with the error),
+    companies or releases not rendered and why, the index page, the seconds each briefing
+    took and the headline figures of each page."""
     index: Path
     rendered: dict[str, Path] = field(default_factory=dict)
+    up_to_date: dict[str, Path] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     no_data: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    summaries: dict[str, dict] = field(default_factory=dict)
 
 
 def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str = "reports",
                jobs: int | None = None, progress: bool = True,
-               notebook: Path | str | None = None) -> BatchResult:
-    """Render several briefings (default: every company) with one progress bar, then write
-    `index.html` linking them.
+               notebook: Path | str | None = None, force: bool = False,
+               scheduler: str | None = None) -> BatchResult:
+    """Render several briefings (default: every company) as of one date with one progress
+    bar, then write `index.html` linking them.
 
     Everything is checked before a kernel starts: a bad ticker, date, output folder,
     notebook or number of kernels stops the batch before anything is written. Every
     briefing is as of one date (default: the data's date); a company with nothing public by
-    then is listed on the index as such. `jobs` warm kernels (kernels.check_jobs; never more
-    than briefings) each serve several briefings in turn; the HTML is exported here. A
-    failing briefing does not stop the others: it is listed in the result, on the index page
-    and with its failing cell's error. An interruption (Ctrl-C, SIGTERM) shuts the kernels
-    down and removes the temporary files before it propagates.
+    then is listed on the index as such. See `run_batch` for how they are rendered.
     """
-    from tqdm.auto import tqdm
-
     from kit import sections
     from kit.html import document
 
@@ -144,18 +198,134 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
             requests.append(check_request(name, day))
         except NoDataYet:  # listed on the index; the others render
             ticker = check_request(name)[0]
-            no_data[ticker] = (f"no {ticker} figures public by {day:%Y-%m-%d} (the first "
-                               f"are from {metrics.data_range(ticker)[0]:%Y-%m-%d})")
-    jobs = min(check_jobs(jobs), max(len(requests), 1))
+            no_data[f"{ticker}-{day:%Y-%m-%d}"] = (
+                f"no {ticker} figures public by {day:%Y-%m-%d} (the first are from "
+                f"{metrics.data_range(ticker)[0]:%Y-%m-%d})")
+    result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler)
+    result.no_data = no_data
+    order = {n.strip().upper(): i for i, n in enumerate(names)}
+    entries = [_entry(result, stem) for stem in sorted(
+        [*(f"{t}-{d:%Y-%m-%d}" for t, d in requests), *no_data],
+        key=lambda stem: order.get(stem.rsplit("-", 3)[0]))]
+    title = "AI-infrastructure briefings"
+    atomic.write_text(result.index, document(title, sections.index_html(entries, title, day)))
+    return result
+
+
+def render_archive(tickers: list[str] | None = None, since=None,
+                   out_dir: Path | str = "reports", jobs: int | None = None,
+                   progress: bool = True, notebook: Path | str | None = None,
+                   force: bool = False, scheduler: str | None = None) -> BatchResult:
+    """One briefing per company per earnings release (from `since` on), each as of the
+    first session after the release so that the stock's reaction is in it, and
+    `index.html` with a time line per company of how the headline figures moved from one
+    release to the next. Pages whose inputs did not change are left as they are."""
+    from kit import sections
+    from kit.html import document
+
+    names = [check_request(t)[0] for t in tickers] if tickers else \
+        list(data.load_companies()["ticker"])
+    dates, waiting = archive.release_dates(names, since)
+    requests, no_data, released = [], dict(waiting), {}
+    for ticker, day, release in dates:
+        stem = f"{ticker}-{day:%Y-%m-%d}"
+        released[stem] = release
+        try:
+            requests.append(check_request(ticker, day))
+        except NoDataYet:
+            no_data[stem] = (f"released {release:%Y-%m-%d}; no {ticker} figures in the data "
+                             f"were public by {day:%Y-%m-%d}")
+        except RequestError as err:  # a session later than today cannot be rendered yet
+            no_data[stem] = f"released {release:%Y-%m-%d}; {err}"
+    result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler)
+    result.no_data = no_data
+    timelines = {t: [] for t in names}
+    for stem in sorted([*(f"{t}-{d:%Y-%m-%d}" for t, d in requests), *no_data]):
+        ticker = stem.rsplit("-", 3)[0]
+        entry = _entry(result, stem)
+        entry["release_date"] = f"{released[stem]:%Y-%m-%d}" if stem in released else \
+            stem.rsplit("-", 3)[0]
+        timelines[ticker].append(entry)
+    title = "AI-infrastructure briefings at every earnings release"
+    atomic.write_text(result.index, document(title, sections.archive_html(timelines, title)))
+    return result
+
+
+def _entry(result: BatchResult, stem: str) -> dict:
+    """An index row: a briefing's figures and file, or why there is none."""
+    ticker = stem.rsplit("-", 3)[0]
+    if stem in result.no_data:
+        return dict(ticker=ticker, stem=stem, no_data=result.no_data[stem])
+    if stem in result.failed:
+        return dict(ticker=ticker, stem=stem, error=result.failed[stem])
+    path = result.rendered.get(stem) or result.up_to_date[stem]
+    figures = result.summaries.get(stem) or metrics.summary(ticker, stem[len(ticker) + 1:])
+    return {**figures, "stem": stem, "file": path.name}
+
+
+def run_batch(requests: list[tuple[str, pd.Timestamp]], out_dir: Path | str = "reports",
+              jobs: int | None = None, progress: bool = True,
+              notebook: Path | str | None = None, force: bool = False,
+              scheduler: str | None = None) -> BatchResult:
+    """Render checked (ticker, date) requests that are not up to date, with one progress bar.
+
+    Each page's fingerprint (archive.fingerprint) is compared with the one in the existing
+    page's head: equal means up to date, skipped unless `force`. The rest run on `jobs` warm
+    kernels here (kernels.check_jobs; never more than briefings), each serving several in
+    turn, or with `scheduler` on a Dask cluster (kit.cluster); either way the pages are
+    written here, atomically. A failing briefing does not stop the others: it is listed
+    with its failing cell's error. An interruption (Ctrl-C, SIGTERM) shuts the kernels down
+    and removes the temporary files before it propagates.
+    """
+    jobs = check_jobs(jobs)
     source, name = check_notebook(notebook)
     out = atomic.check_output_folder(Path(out_dir))
-    result = BatchResult(index=out / "index.html", no_data=no_data)
-    todo: queue.Queue = queue.Queue()
-    for request in requests:
-        todo.put(request)
+    result = BatchResult(index=out / "index.html")
+    todo = []
+    for job in jobs_for(source, requests):
+        target = out / f"{job.stem}.html"
+        found, figures = archive.read_stamp(target) if not force else (None, None)
+        if found == job.fingerprint:
+            result.up_to_date[job.stem] = target
+            if figures:
+                result.summaries[job.stem] = figures
+        else:
+            todo.append(job)
+    if not todo:
+        return result
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(todo), desc="briefings", unit="briefing", disable=not progress) as bar:
+        if scheduler:
+            from kit import cluster  # Dask is imported only here
+
+            outcomes = cluster.run(scheduler, todo, source, name)
+        else:
+            outcomes = _local(todo, source, name, out, min(jobs, len(todo)))
+        try:
+            for outcome in outcomes:
+                stem = outcome.job.stem
+                try:
+                    result.rendered[stem] = write(outcome, out)
+                    result.seconds[stem] = outcome.seconds
+                    if outcome.summary:
+                        result.summaries[stem] = outcome.summary
+                except RenderError as err:
+                    result.failed[stem] = str(err)
+                bar.set_postfix_str(stem)
+                bar.update()
+        finally:
+            outcomes.close()  # its kernels or cluster client go now, also when interrupted
+    return result
+
+
+def _local(todo: list[Job], source, name: str, out: Path, jobs: int):
+    """Outcomes of `todo` rendered on `jobs` warm kernels of this machine, as they finish."""
+    queued: queue.Queue = queue.Queue()
+    for job in todo:
+        queued.put(job)
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
-
     unready: list[str] = []  # why kernels could not serve
 
     def serve(kernel: WarmKernel) -> None:
@@ -165,48 +335,40 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
             return
         while not stop.is_set():
             try:
-                ticker, when = todo.get_nowait()
+                job = queued.get_nowait()
             except queue.Empty:
                 return
-            start = time.perf_counter()
             try:
-                done.put((ticker, _render(kernel, source, name, ticker, when, out, False),
-                          None, time.perf_counter() - start))
+                done.put(execute(kernel, source, name, job, out))
             except Exception as err:  # reported with the others; the batch goes on
-                done.put((ticker, None, str(err) if isinstance(err, RenderError)
-                          else f"{type(err).__name__}: {err}", 0.0))
+                done.put(Outcome(job, None, "", f"{type(err).__name__}: {err}"))
 
     kernels: list[WarmKernel] = []
     workers: list[threading.Thread] = []
     try:
-        for _ in range(jobs if requests else 0):
+        for _ in range(jobs):
             kernels.append(WarmKernel())
         workers = [threading.Thread(target=serve, args=(k,), daemon=True) for k in kernels]
         for worker in workers:
             worker.start()
-        summaries = {t: metrics.summary(t, d) for t, d in requests}  # while kernels work
-        with tqdm(total=len(requests), desc="briefings", unit="briefing",
-                  disable=not progress) as bar:
-            while len(result.failed) + len(result.rendered) < len(requests):
+        for _ in todo:
+            while True:
                 try:
-                    ticker, made, error, seconds = done.get(timeout=1)
+                    outcome = done.get(timeout=1)
+                    break
                 except queue.Empty:
-                    if any(w.is_alive() for w in workers):
+                    if any(w.is_alive() for w in workers) or not done.empty():
                         continue
-                    while not todo.empty():  # no kernel is left to take these
-                        left = todo.get_nowait()[0]
-                        result.failed[left] = ("KernelError: no kernel could render it: "
-                                               + "; ".join(sorted(set(unready))))
-                    continue
-                if error:
-                    result.failed[ticker] = error
-                else:
-                    result.rendered[ticker], result.seconds[ticker] = made, seconds
-                bar.set_postfix_str(ticker)
-                bar.update()
+                    left = queued.get_nowait()  # no kernel is left to take it
+                    outcome = Outcome(left, None, "", "KernelError: no kernel could render "
+                                      "it: " + "; ".join(sorted(set(unready))))
+                    break
+            yield outcome
     finally:
         stop.set()
-        interrupted = isinstance(sys.exc_info()[1], (KeyboardInterrupt, SystemExit))
+        # closed early (GeneratorExit) only when the batch was interrupted
+        interrupted = isinstance(sys.exc_info()[1], (KeyboardInterrupt, SystemExit,
+                                                     GeneratorExit))
         if interrupted:  # the workers' notebooks end with "kernel died": nothing to report
             logging.disable(logging.CRITICAL)
         closing = [threading.Thread(target=k.shutdown) for k in kernels]  # all at once
@@ -223,11 +385,3 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
         atomic.clean_temps()
         if interrupted:
             logging.disable(logging.NOTSET)
-    order = {n.strip().upper(): i for i, n in enumerate(names)}
-    entries = [dict(ticker=t, no_data=no_data[t]) if t in no_data
-               else dict(ticker=t, error=result.failed[t]) if t in result.failed
-               else {**summaries[t], "file": result.rendered[t].name}
-               for t in sorted([*(t for t, _ in requests), *no_data], key=order.get)]
-    title = "AI-infrastructure briefings"
-    atomic.write_text(result.index, document(title, sections.index_html(entries, title, day)))
-    return result

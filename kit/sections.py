@@ -13,10 +13,11 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML
 
-from kit import data, periods
+from kit import data, metrics, periods
 from kit.metrics import COMPARABLE_DEFINITION, METRIC_NAMES, Briefing, outlook_text
 from kit.schema import COMPARABLE, SUMS
 
+SUMMARY_MIME = "application/vnd.kit.summary+json"  # a briefing's headline figures (footer)
 MISSING = '<span class="missing">not in the sources</span>'
 BASIS_NAMES = {  # what an outlook measures, in words
     **{m: METRIC_NAMES[m].lower() for m in METRIC_NAMES},
@@ -332,7 +333,8 @@ def peers_html(b: Briefing, quarters: int = 6) -> HTML:
     control in the page switches between them. Every cell names its basis."""
     p = b.peers
     if p.empty:
-        return HTML("<p>No peer figures in the sources as of this date.</p>")
+        return HTML("<p>No peer figures public by this date (the peers start with calendar "
+                    "2020).</p>")
     cal = p.drop_duplicates("calendar_label").sort_values(["calendar_year", "calendar_quarter"])
     labels = list(cal[cal["calendar_label"].isin(p.loc[p["is_public"], "calendar_label"])]
                   ["calendar_label"])[-quarters:]
@@ -422,14 +424,26 @@ def methodology_html(b: Briefing) -> HTML:
         f"</ul><p>Capex definitions, outlook bases and fiscal years:</p><ul>{defs}</ul>")
 
 
-def footer_html(b: Briefing) -> HTML:
-    """Parameters, kit version, data date and data hash: enough to reproduce the document."""
-    from kit import __version__
+def footer_html(b: Briefing) -> Footer:
+    """Parameters, kit version and the digest of the data visible on the briefing's date:
+    enough to reproduce the document. It also carries the briefing's headline figures
+    (metrics.summary_of) for the index pages, as JSON the export puts in the page's head."""
+    from kit import __version__, archive
 
-    return HTML(
+    return Footer(
         '<footer class="meta"><p>Parameters: ticker = ' + _e(b.ticker) + ", as_of = "
-        f"{b.as_of:%Y-%m-%d} · kit {_e(__version__)} · data as of "
-        f"{data.as_of_date():%Y-%m-%d} · data SHA-256 {data.fingerprint()}</p></footer>")
+        f"{b.as_of:%Y-%m-%d} · kit {_e(__version__)} · data visible on {b.as_of:%Y-%m-%d}: "
+        f"SHA-256 {archive.data_digest(b.as_of)}</p></footer>", metrics.summary_of(b))
+
+
+class Footer:
+    """HTML for the page, JSON figures for the kit's export (an unknown type, not shown)."""
+
+    def __init__(self, html: str, figures: dict):
+        self.html, self.figures = html, figures
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html, SUMMARY_MIME: self.figures}
 
 
 def sources_html(b: Briefing) -> HTML:
@@ -476,6 +490,82 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
             + _table(head, rows, "index")
             + f'<footer class="meta"><p>kit {_e(__version__)} · data as of '
             f"{data.as_of_date():%Y-%m-%d} · data SHA-256 {data.fingerprint()}</p></footer>")
+
+
+def archive_html(timelines: dict[str, list[dict]], title: str) -> str:
+    """The body of the archive's index: for each company a time line, one row per earnings
+    release, linking the briefing as of the first session after it, with its headline
+    figures and how they moved since the previous release's briefing: the latest quarter's
+    capex against the previous release's latest quarter (as reported, the company's one
+    definition), and the outlook against the previous one, compared only on the same basis.
+    `entries` are as for index_html, with `release_date`."""
+    from kit import __version__
+
+    nav, parts = [], []
+    for ticker, entries in timelines.items():
+        name = next((e["company_name"] for e in entries if e.get("company_name")), ticker)
+        nav.append(f'<a href="#{_e(ticker)}">{_e(ticker)}</a>')
+        rows, before = [], None
+        for e in entries:
+            problem = e.get("error") or e.get("no_data")
+            if problem:
+                word = "failed: " if e.get("error") else "not rendered: "
+                rows.append([_e(e["release_date"]), _e(e["stem"][len(ticker) + 1:]),
+                             f'<td colspan="6"><span class="missing">{word}{_e(problem)}'
+                             "</span></td>"])
+                continue
+            rows.append([_e(e["release_date"]),
+                         link_local(e["file"], e["stem"][len(ticker) + 1:]),
+                         _e(e["quarter_label"] or ""), usd_bn(e["capex_usd"]),
+                         _moved(before, e),
+                         usd_bn(e["comparable_usd"], missing=_missing(
+                             "missing: " + (e.get("comparable_missing") or "not in the sources"
+                                            ))),
+                         _outlook_moved(before, e),
+                         "" if e["reaction_pct"] is None else
+                         f"{pct(e['reaction_pct'])} ({pct(e['reaction_excess_pct'])} vs QQQ)"])
+            before = e
+        head = ["Release", "Briefing as of", "Latest quarter", "Capex as reported",
+                "Since the previous release", "Comparable capex", "Full-year outlook",
+                "Reaction"]
+        parts.append(f'<section class="timeline" id="{_e(ticker)}"><h2>{_e(name)} '
+                     f"({_e(ticker)})</h2>" + _table(head, rows, "timeline") + "</section>")
+    return (f"<h1>{_e(title)}</h1><p class=\"as-of\">One briefing per earnings release, each "
+            "as of the first session after it (so the stock's reaction is in it), using only "
+            "what was public by then. Capex as reported is each company's own definition "
+            "(each briefing states it); comparable capex is purchases of property and "
+            "equipment plus principal payments on finance leases for every company.</p>"
+            f'<p class="meta">{" · ".join(nav)}</p>' + "".join(parts)
+            + f'<footer class="meta"><p>kit {_e(__version__)} · data as of '
+            f"{data.as_of_date():%Y-%m-%d} · data SHA-256 {data.fingerprint()}</p></footer>")
+
+
+def _moved(before: dict | None, e: dict) -> str:
+    """The latest quarter's capex against the previous release's latest quarter."""
+    if before is None or pd.isna(e["capex_usd"]) or pd.isna(before["capex_usd"]):
+        return ""
+    if before["quarter_label"] == e["quarter_label"]:
+        return "" if before["capex_usd"] == e["capex_usd"] else \
+            f"revised from {usd_bn(before['capex_usd'])}"
+    change = (e["capex_usd"] / before["capex_usd"] - 1) * 100
+    return f"{pct(change)} against {_e(before['quarter_label'])}"
+
+
+def _outlook_moved(before: dict | None, e: dict) -> str:
+    """The current outlook and, where it changed since the previous release's briefing,
+    what it was; a different basis is named, not compared."""
+    g = e.get("guidance")
+    if not g:
+        return ""
+    text = f"FY{g['fiscal_year']}: {_e(g['text'])}"
+    g0 = (before or {}).get("guidance")
+    if not g0 or g0["fiscal_year"] != g["fiscal_year"] or g0["text"] == g["text"]:
+        return text + ("" if g0 and g0 == g else f' <span class="meta">({_e(g["change"])}, '
+                       f'{_e(g["given_date"])})</span>')
+    if g0["basis"] != g["basis"]:
+        return (f'{text} <span class="meta">(before: {_e(g0["text"])} as '
+                f'{_e(BASIS_NAMES[g0["basis"]])}; another basis, not compared)</span>')
+    return f'{text} <span class="meta">({_e(g["change"])} from {_e(g0["text"])})</span>'
 
 
 def link_local(name: str, text: str) -> str:

@@ -62,3 +62,16 @@ def pytest_terminal_summary(terminalreporter):
     if tried:
         terminalreporter.write_sep("=", f"robustness: {tried} cases tried, {handled} handled "
                                         "as specified")
+
+
+@pytest.fixture(scope="session")
+def archive_reports(tmp_path_factory) -> Path:
+    """`kit render --every-release`, run once per test session as a user would."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("archive")
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "--every-release",
+                          "--out", str(out), "--no-progress"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return out

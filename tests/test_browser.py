@@ -98,3 +98,26 @@ def test_peers_open_on_the_comparable_measure_and_switch_to_as_reported(seed_bri
         assert reported.is_visible() and not comparable.is_visible()
         assert "as reported: " in reported.inner_text()  # every cell names its basis
     assert requests == [] and errors == []
+
+
+def test_archive_time_lines_open_their_briefings_offline(archive_reports):
+    with offline_page() as (page, requests, errors):
+        page.goto((archive_reports / "index.html").resolve().as_uri())
+        ids = page.eval_on_selector_all("section.timeline", "els => els.map(s => s.id)")
+        assert len(ids) == 9
+        page.click("a[href='#META']")  # the company links jump to its time line
+        assert page.evaluate("location.hash") == "#META"
+        page.click("section#META a[href='META-2024-04-25.html']")
+        page.wait_for_load_state()
+        assert page.url.endswith("/META-2024-04-25.html")
+        assert "META AI-infrastructure briefing as of 2024-04-25" in page.title()
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+        page.go_back()
+        last = page.eval_on_selector_all("section.timeline a[href$='.html']",
+                                          "els => els.map(a => a.href)")
+        assert len(last) > 180
+        for href in last[::40]:  # a sample across companies and years
+            page.goto(href)
+            page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+    assert requests == []
+    assert errors == []

@@ -43,9 +43,12 @@ def test_seed_briefing_has_every_section_and_a_reproducible_footer(seed_briefing
                         "How the stock reacted", "Peers", "What management said",
                         "Data quality", "Methodology", "Sources"]
     footer = soup.find("footer").get_text(" ")
-    from kit import __version__, data
+    from kit import __version__, archive
     assert "ticker = META, as_of = 2024-04-25" in footer
-    assert f"kit {__version__}" in footer and data.fingerprint() in footer
+    # the digest of the data visible on the date, and the render fingerprint it is part of
+    assert f"kit {__version__}" in footer and archive.data_digest("2024-04-25") in footer
+    stamp = soup.find("meta", attrs={"name": "kit-fingerprint"})["content"]
+    assert f"Render fingerprint {stamp}" in soup.get_text(" ")
 
 
 def test_executed_notebook_is_kept_with_its_parameters(seed_briefing):

@@ -36,7 +36,7 @@ BAD_REQUESTS = [
     (["render", "META", "--as-of", "2024-02-30"], "as_of '2024-02-30' is not a date"),
     (["render", "META", "--colour", "red"], "unrecognized arguments: --colour red"),
     (["render", "META; import os"], "unknown ticker 'META; import os'"),
-    (["render", "--all", "META"], "give one or more tickers, or --all"),
+    (["render", "--all", "META"], "give one or more tickers, --all or --every-release"),
     (["data", "refresh", "ZZZZ", "--user-agent", "A a@example.com"],
      "unknown ticker(s) ZZZZ; valid: META"),
 ]
@@ -298,8 +298,8 @@ def test_a_batch_never_starts_more_kernels_than_briefings(monkeypatch, tmp_path)
     result = render.render_all(["META", "NVDA"], "2024-04-25", tmp_path / "out", jobs=3,
                                progress=False)
     assert len(started) == 2 and kernels.check_jobs(None) >= 2
-    assert result.failed == {"META": "RuntimeError: no kernel here",
-                             "NVDA": "RuntimeError: no kernel here"}
+    assert result.failed == {"META-2024-04-25": "RuntimeError: no kernel here",
+                             "NVDA-2024-04-25": "RuntimeError: no kernel here"}
 
 
 class _NoKernel:
@@ -331,12 +331,14 @@ def test_a_kernel_that_never_gets_ready_leaves_its_briefings_to_the_others(monke
     monkeypatch.setattr(render, "WarmKernel", lambda: next(kernels))
     result = render.render_all(["META", "NVDA"], "2024-04-25", tmp_path / "out", jobs=2,
                                progress=False)
-    assert sorted(result.rendered) == ["META", "NVDA"] and result.failed == {}
+    assert sorted(result.rendered) == ["META-2024-04-25", "NVDA-2024-04-25"]
+    assert result.failed == {}
     kernels = iter([_Unready(), _Unready()])
     result = render.render_all(["META", "NVDA"], "2024-04-25", tmp_path / "out2", jobs=2,
                                progress=False)
     assert result.failed == {t: "KernelError: no kernel could render it: the kernel died "
-                                "while it was being prepared" for t in ("META", "NVDA")}
+                                "while it was being prepared"
+                             for t in ("META-2024-04-25", "NVDA-2024-04-25")}
 
 
 def _unwritable(tmp_path):

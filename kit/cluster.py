@@ -1,0 +1,97 @@
+"""Render a batch on a Dask distributed cluster: `kit render … --scheduler ADDRESS`.
+
+Only imported for `--scheduler`: without it the kit never imports Dask. A worker plugin
+gives each worker the client's data folder (written to a folder of the worker's own, so no
+shared file system is needed) and one warm kernel per worker thread. Each task renders one
+briefing (kit.render.execute) and returns the page and the executed notebook as text; the
+client writes them atomically (kit.render.write). A worker that dies mid-task costs only
+that task: the scheduler runs it again on another worker (up to Dask's
+`distributed.scheduler.allowed-failures`, 3 by default, before it is reported as failed).
+"""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import tempfile
+from pathlib import Path
+
+from distributed import Client, WorkerPlugin, as_completed, get_worker
+
+from kit import archive, data, render
+from kit.errors import ClusterError
+from kit.kernels import WarmKernel
+from kit.schema import TABLES
+
+PLUGIN = "kit-kernels"
+CONNECT_SECONDS = 30  # to reach the scheduler, and for a first worker to join it
+
+
+class Kernels(WorkerPlugin):
+    """On each worker: the client's data and one warm kernel per worker thread."""
+
+    def __init__(self, files: dict[str, bytes], code: str):
+        self.files, self.code = files, code
+
+    def setup(self, worker):
+        if archive.code_digest() != self.code:
+            raise ClusterError(f"worker {worker.address} runs another version of the kit "
+                               "than the client (its code differs); install the same kit on "
+                               "every worker")
+        self.folder = Path(tempfile.mkdtemp(prefix="kit-worker-"))
+        folder = self.folder / "data"
+        folder.mkdir()
+        for name, content in self.files.items():
+            (folder / name).write_bytes(content)
+        self.kernels: queue.Queue = queue.Queue()
+        for _ in range(worker.state.nthreads):
+            self.kernels.put(WarmKernel(cwd=self.folder, env={"KIT_DATA_DIR": str(folder)}))
+
+    def teardown(self, worker):
+        while not self.kernels.empty():
+            self.kernels.get_nowait().shutdown()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def render_task(job: render.Job, source: dict, name: str) -> render.Outcome:
+    """One briefing on this worker's next free kernel (a task of `run`)."""
+    plugin = get_worker().plugins[PLUGIN]
+    kernel = plugin.kernels.get()
+    try:
+        return render.execute(kernel, source, name, job, plugin.folder)
+    finally:
+        plugin.kernels.put(kernel)
+
+
+def run(address: str, todo: list[render.Job], source: dict, name: str):
+    """Outcomes of `todo` rendered on the cluster at `address`, as they finish."""
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ClusterError(f"--scheduler {address}: cannot reach a Dask scheduler there "
+                           f"({err}); start one with `dask scheduler` and workers with "
+                           f"`dask worker {address}`") from None
+    futures = {}
+    try:
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+        except TimeoutError:
+            raise ClusterError(f"--scheduler {address}: no worker joined within "
+                               f"{CONNECT_SECONDS} s; start one with `dask worker "
+                               f"{address}`") from None
+        folder = data.data_dir()
+        files = {t.filename: (folder / t.filename).read_bytes() for t in TABLES.values()}
+        client.register_plugin(Kernels(files, archive.code_digest()), name=PLUGIN)
+        [shared] = client.scatter([source], broadcast=True)
+        futures = {client.submit(render_task, job, shared, name, pure=False,
+                                 key=f"kit-{job.stem}-{job.fingerprint[:16]}"): job
+                   for job in todo}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                yield future.result()
+            except Exception as err:  # noqa: BLE001 - a lost task is reported with the others
+                yield render.Outcome(job, None, "", f"{type(err).__name__}: {err}")
+    finally:
+        client.cancel(list(futures))
+        client.close()

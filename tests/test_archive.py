@@ -1,0 +1,158 @@
+"""The archive (`kit render --every-release`): a briefing per company per release, an index
+of time lines, and renders only where a briefing's inputs changed."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from kit import archive, data
+
+pytestmark = pytest.mark.slow
+TICKERS = sorted(data.load_companies()["ticker"])
+
+
+def kit(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "kit.cli", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})})
+
+
+def stems(folder):
+    return {p.stem for p in folder.glob("*-*.html")}
+
+
+def test_every_release_has_its_briefing_as_of_the_session_after_it(archive_reports):
+    dates, waiting = archive.release_dates(TICKERS)
+    assert waiting == {}
+    rel = data.load_earnings_releases()
+    assert len(dates) == len(rel.drop_duplicates(["ticker", "release_date"]))
+    soup = BeautifulSoup((archive_reports / "index.html").read_text(), "html.parser")
+    rendered = stems(archive_reports)
+    for ticker, day, release in dates:
+        stem = f"{ticker}-{day:%Y-%m-%d}"
+        assert day > release and day - release <= pd.Timedelta(days=4), stem  # after close
+        first = data.load_financials().query("ticker == @ticker")["published_date"].min()
+        assert (stem in rendered) == (day >= first), stem  # else: nothing public yet
+    # Meta's Q1 2024 release (after the close on 2024-04-24) -> the seed briefing's date
+    assert ("META", pd.Timestamp("2024-04-25"), pd.Timestamp("2024-04-24")) in dates
+    assert not list(archive_reports.glob("*.failed.ipynb"))
+    assert len(rendered) > 180
+    unrendered = [r for r in soup.select("section.timeline tr") if "not rendered" in r.text]
+    assert len(unrendered) == len(dates) - len(rendered)
+    assert all("no " in r.text and "figures in the data were public" in r.text
+               for r in unrendered)
+
+
+def test_every_archive_page_is_offline_and_carries_its_fingerprint(archive_reports):
+    for path in sorted(archive_reports.glob("*-*.html")):
+        head = path.read_text()[:archive.STAMP_BYTES]
+        assert "default-src 'none'" in head, path.name
+        found, figures = archive.read_stamp(path)
+        assert found and figures and figures["ticker"] == path.stem.split("-")[0], path.name
+        assert figures["as_of"] == path.stem.split("-", 1)[1]
+    seed = archive_reports / "META-2024-04-25.html"
+    doc = seed.read_text()
+    assert f"Render fingerprint {archive.read_stamp(seed)[0]}" in doc
+    assert 'src="http' not in doc and "<link" not in doc
+
+
+def test_the_index_has_a_time_line_per_company_with_the_moves(archive_reports):
+    soup = BeautifulSoup((archive_reports / "index.html").read_text(), "html.parser")
+    sections = soup.select("section.timeline")
+    assert sorted(s["id"] for s in sections) == TICKERS
+    dates, _ = archive.release_dates(TICKERS)
+    for s in sections:
+        rows = s.select("tbody tr")
+        assert len(rows) == sum(t == s["id"] for t, _, _ in dates), s["id"]
+        for a in s.find_all("a"):
+            assert (archive_reports / a["href"]).is_file()
+    meta = soup.find("section", id="META")
+    row = next(r for r in meta.select("tbody tr") if "2024-04-25" in r.text)
+    cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
+    assert cells[0] == "2024-04-24" and cells[1] == "2024-04-25" and cells[2] == "FY24 Q1"
+    assert cells[3] == "$6.72 billion" and "against FY23 Q4" in cells[4]
+    assert "FY2024: $35–40 billion" in cells[6] and "raised from $30–37 billion" in cells[6]
+    assert cells[7].startswith("-10.6 %")
+
+
+def test_a_second_run_with_nothing_changed_renders_nothing(archive_reports):
+    before = {p.name: p.stat().st_mtime_ns for p in archive_reports.glob("*-*.html")}
+    res = kit("render", "--every-release", "--out", str(archive_reports), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert " s)" not in res.stdout  # no briefing rendered
+    assert f"{len(before)} briefing(s) up to date" in res.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in archive_reports.glob("*-*.html")} == before
+
+
+def test_a_new_quarter_renders_again_only_the_briefings_that_can_see_it(archive_reports,
+                                                                          tmp_path):
+    """Meta's latest quarter taken out of the data, then put back (as `kit data refresh`
+    would add it): only briefings dated when it or its calendar quarter was public change."""
+    fin = data.load_financials()
+    meta = fin[fin["ticker"] == "META"]
+    latest = meta[meta["period_end_date"] == meta["period_end_date"].max()]
+    public = latest["published_date"].min()
+    quarter = (latest["calendar_year"].iloc[0], latest["calendar_quarter"].iloc[0])
+    window = fin[(fin["calendar_year"] == quarter[0]) & (fin["calendar_quarter"] == quarter[1])
+                 ]["published_date"].min()  # when any company first published that quarter
+    older = tmp_path / "data"
+    shutil.copytree(data.data_dir(), older)
+    lines = (older / "financials.csv").read_text().splitlines(keepends=True)
+    keep = [lines[0]] + [line for i, line in enumerate(lines[1:]) if i not in latest.index]
+    assert len(keep) == len(lines) - len(latest)
+    (older / "financials.csv").write_text("".join(keep))
+    out = tmp_path / "reports"
+    shutil.copytree(archive_reports, out, ignore=shutil.ignore_patterns("*.ipynb"))
+    every = stems(out)
+    days = {s: pd.Timestamp(s.split("-", 1)[1]) for s in every}
+    for env in ({"KIT_DATA_DIR": str(older)}, {}):  # without the quarter, then with it
+        before = {p.stem: p.stat().st_mtime_ns for p in out.glob("*-*.html")}
+        res = kit("render", "--every-release", "--out", str(out), "--no-progress", env=env)
+        assert res.returncode == 0, res.stderr
+        again = {m[1] for m in re.finditer(r"^([A-Z]+-[\d-]+): .* s\)$", res.stdout, re.M)}
+        changed = {s for s in every if out.joinpath(f"{s}.html").stat().st_mtime_ns != before[s]}
+        assert again == changed
+        assert {s for s in every if days[s] >= public} <= again  # every one that sees it
+        assert all(days[s] >= window for s in again)  # and none from before its quarter
+        assert len(again) < len(every) / 10
+
+
+def test_up_to_date_is_said_and_force_renders_anyway(tmp_path):
+    args = ("render", "META", "--as-of", "2024-04-25", "--out", str(tmp_path), "--no-progress")
+    assert kit(*args).returncode == 0
+    page = tmp_path / "META-2024-04-25.html"
+    first = page.stat().st_mtime_ns
+    res = kit(*args)
+    assert res.returncode == 0 and "is up to date" in res.stderr
+    assert page.stat().st_mtime_ns == first
+    res = kit(*args, "--force")
+    assert res.returncode == 0 and "up to date" not in res.stderr
+    assert page.stat().st_mtime_ns != first
+
+
+def test_a_fingerprint_covers_notebook_parameters_and_only_the_visible_data():
+    from kit import render
+    source, _ = render.check_notebook(None)
+    day, later = pd.Timestamp("2023-02-02"), pd.Timestamp("2026-05-01")
+    a, b = render.jobs_for(source, [("META", day), ("MSFT", day)])
+    assert a.fingerprint != b.fingerprint  # parameters
+    edited = {**source, "cells": source["cells"][:-1]}
+    assert render.jobs_for(edited, [("META", day)])[0].fingerprint != a.fingerprint
+    digests = archive.data_digests([day, later])
+    assert digests[day] != digests[later]
+    assert archive.data_digest(day) == digests[day]
+
+
+def test_the_command_line_checks_the_archive_options(tmp_path):
+    res = kit("render", "--every-release", "--as-of", "2024-04-25", "--out", str(tmp_path))
+    assert res.returncode == 2 and "leave out --as-of" in res.stderr
+    res = kit("render", "META", "--since", "2024-01-01", "--out", str(tmp_path))
+    assert res.returncode == 2 and "--since goes with --every-release" in res.stderr
+    res = kit("render", "--every-release", "--since", "2024-13-01", "--out", str(tmp_path))
+    assert res.returncode == 2 and "2024-13-01" in res.stderr
+    assert not list(tmp_path.iterdir())

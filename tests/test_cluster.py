@@ -1,0 +1,82 @@
+"""`--scheduler`: the batch on a Dask cluster (a LocalCluster of two worker processes)."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from kit import render
+
+pytestmark = pytest.mark.slow
+REQUESTS = (["META", "MSFT", "NVDA"], "2024-04-26")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as c, Client(c) as client:
+        yield c, client
+
+
+@pytest.fixture(scope="module")
+def local_pages(tmp_path_factory):
+    out = tmp_path_factory.mktemp("local")
+    result = render.render_all(*REQUESTS, out, progress=False)
+    assert not result.failed
+    return out
+
+
+def test_pages_from_the_cluster_equal_the_local_ones_byte_for_byte(cluster, local_pages,
+                                                                   tmp_path):
+    c, _ = cluster
+    result = render.render_all(*REQUESTS, tmp_path, progress=False,
+                               scheduler=c.scheduler_address)
+    assert not result.failed and len(result.rendered) == 3
+    for stem, path in result.rendered.items():
+        assert path.read_bytes() == (local_pages / f"{stem}.html").read_bytes(), stem
+        assert path.with_suffix(".ipynb").is_file()
+    again = render.render_all(*REQUESTS, tmp_path, progress=False,
+                              scheduler=c.scheduler_address)
+    assert again.rendered == {} and len(again.up_to_date) == 3  # fingerprints as locally
+
+
+def test_a_worker_killed_mid_task_costs_only_that_task(cluster, local_pages, tmp_path):
+    c, client = cluster
+    client.wait_for_workers(2)
+    pids = client.run(os.getpid)
+    box = {}
+    batch = threading.Thread(target=lambda: box.update(result=render.render_all(
+        *REQUESTS, tmp_path, progress=False, scheduler=c.scheduler_address, force=True)))
+    batch.start()
+    victim = None
+    until = time.monotonic() + 120
+    while victim is None and time.monotonic() < until:
+        busy = {w: p for w, p in client.processing().items() if p}
+        victim = next(iter(busy), None)
+        time.sleep(0.2)
+    assert victim, "no task started on the cluster"
+    time.sleep(1.0)  # into the briefing
+    os.kill(pids[victim], signal.SIGKILL)
+    batch.join(timeout=300)
+    result = box["result"]
+    assert result.failed == {} and len(result.rendered) == 3
+    for stem, path in result.rendered.items():
+        assert path.read_bytes() == (local_pages / f"{stem}.html").read_bytes(), stem
+    assert victim not in client.run(os.getpid)
+
+
+def test_without_a_scheduler_dask_is_not_imported(tmp_path):
+    code = ("import sys; from kit import cli; "
+            f"rc = cli.main(['render', 'META', 'NVDA', '--as-of', '2024-04-25', '--out', "
+            f"{str(tmp_path)!r}, '--no-progress']); "
+            "assert rc == 0; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('dask', 'distributed')))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip().splitlines()[-1] == "[]"
