@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TICKER ?= META
 AS_OF  ?=
 
-.PHONY: briefing test app data check refresh bench-explorer bench-render bench-soak lint clean
+.PHONY: briefing test app data check refresh bench-explorer bench-render bench-archive bench-soak lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench-explorer: $(VENV)/.installed
 ## The whole set the kit's way against papermill + nbconvert per company (bench/render.py).
 bench-render: $(VENV)/.installed
 	$(BIN)/python bench/render.py
+
+## The archive, incremental re-renders and Dask against the pool, as ratios (bench/archive.py).
+bench-archive: $(VENV)/.installed
+	$(BIN)/python bench/archive.py
 
 ## Soak: 50 batches, then 4 renders at once for 10 minutes; leaks of kernels, files, memory.
 bench-soak: $(VENV)/.installed

@@ -150,12 +150,14 @@ def _render(args, log) -> int:
         return 0
     else:
         result = render.render_all(args.tickers or None, args.as_of, **batch)
+    # one date: by ticker, as before; the archive: by file stem (ticker and date)
+    name = (lambda stem: stem) if args.every_release else (lambda stem: stem.rsplit("-", 3)[0])
     for stem, path in sorted(result.rendered.items()):
-        print(f"{stem}: {path} ({result.seconds[stem]:.1f} s)")
+        print(f"{name(stem)}: {path} ({result.seconds[stem]:.1f} s)")
     for stem, error in sorted(result.failed.items()):
-        print(f"{stem}: FAILED: {error}", file=sys.stderr)
+        print(f"{name(stem)}: FAILED: {error}", file=sys.stderr)
     for stem, note in sorted(result.no_data.items()):
-        print(f"{stem}: not rendered: {note}", file=sys.stderr)
+        print(f"{name(stem)}: not rendered: {note}", file=sys.stderr)
     if result.up_to_date:
         log(f"{len(result.up_to_date)} briefing(s) up to date (fingerprints match), not "
             "rendered again; --force renders them anyway")

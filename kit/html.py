@@ -4,8 +4,8 @@ Code is left out; markdown, HTML and chart outputs are kept. The Vega, Vega-Lite
 Vega-Embed JavaScript (from vl-convert) is inlined once per document, every chart is drawn
 from its embedded spec, and a Content-Security-Policy forbids loading anything from the
 network. `kit render` uses `notebook_to_html`; nbconvert and JupyterLab's "Save and Export
-Notebook As → Kit" use the same through `KitExporter` (the `nbconvert.exporters` entry
-point `kit`).
+Notebook As → Kit" use the same through `kit.exporter.KitExporter` (the
+`nbconvert.exporters` entry point `kit`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import mistune
 import vl_convert
-from nbconvert.exporters import Exporter
 
 from kit import data
 from kit.sections import SUMMARY_MIME
@@ -190,22 +189,6 @@ def notebook_title(nb, fallback: str = "AI-infrastructure briefing") -> str:
         when = f" as of {params['as_of']}" if params.get("as_of") else ""
         return f"{params['ticker']} AI-infrastructure briefing{when}"
     return fallback
-
-
-class KitExporter(Exporter):
-    """`jupyter nbconvert --to kit NOTEBOOK`: the kit's offline HTML for any executed notebook
-    (a briefing executed by papermill gives the page `kit render` writes)."""
-
-    export_from_notebook = "Kit"  # the name in JupyterLab's Save and Export Notebook As menu
-    output_mimetype = "text/html"
-
-    def _file_extension_default(self):
-        return ".html"
-
-    def from_notebook_node(self, nb, resources=None, **kw):
-        nb, resources = super().from_notebook_node(nb, resources, **kw)
-        name = (resources.get("metadata") or {}).get("name") or "notebook"
-        return notebook_to_html(nb, notebook_title(nb, fallback=name)), resources
 
 
 def _output_html(out, charts: int) -> tuple[str, int]:

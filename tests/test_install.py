@@ -132,7 +132,7 @@ def test_papermill_then_nbconvert_to_kit_gives_the_page_kit_render_writes(tmp_pa
 def test_the_exporter_is_registered_with_nbconvert():
     from nbconvert.exporters import get_exporter
 
-    from kit.html import KitExporter
+    from kit.exporter import KitExporter
 
     exporter = get_exporter("kit")
     assert exporter is KitExporter

@@ -1,0 +1,180 @@
+"""The kit's batches against the naive pipeline, the archive's cost, incremental re-renders
+and Dask against the embedded pool, in one run, as ratios of figures measured in this run.
+
+1. `kit render --all` against the naive loop (papermill, then nbconvert, per company).
+2. The archive (`--every-release`) cold: total, median per briefing and the cost per
+   briefing at 9, 90 and all briefings, against the naive loop on a sample of the same.
+3. The archive again with nothing changed: its time against the cold run's.
+4. One new quarter (Meta's latest, taken out of the data and put back, as a refresh adds
+   it): how many briefings render again.
+5. The releases since SINCE through a two-worker Dask LocalCluster against the embedded
+   pool: throughput ratio and peak memory of each whole process tree.
+
+Run: `make bench-archive` (about ten minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from render import BIN, NOTEBOOK, REPO, empty_cache, naive, tree_rss  # noqa: E402
+
+SINCE = "2025-01-01"  # the Dask comparison: about fifty briefings
+DASK = """import sys
+from distributed import LocalCluster
+from kit import cli
+with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as c:
+    sys.exit(cli.main(sys.argv[1:] + ["--scheduler", c.scheduler_address]))
+"""
+
+
+def measured(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak resident memory of the whole process tree, stdout."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env or os.environ, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    peak = 0
+
+    def sample():
+        nonlocal peak
+        while proc.poll() is None:
+            peak = max(peak, tree_rss(proc.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    sampler.join()
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{stderr[-3000:]}")
+    return time.perf_counter() - start, peak, stdout
+
+
+def rendered(stdout: str) -> dict[str, float]:
+    return {m[1]: float(m[2]) for m in re.finditer(r"^([\w-]+): .* \(([\d.]+) s\)$", stdout, re.M)}
+
+
+def kit(*args: str) -> list[str]:
+    return [str(BIN / "kit"), "render", *args, "--no-progress"]
+
+
+def batch(requests, out: Path) -> float:
+    """Seconds for the kit's batch of `requests`, in this process's interpreter."""
+    code = ("import sys, pandas as pd; from kit import render; "
+            "reqs = [(t, pd.Timestamp(d)) for t, d in (r.split('@') for r in sys.argv[2:])]; "
+            "r = render.run_batch(reqs, sys.argv[1], progress=False); "
+            "sys.exit(1 if r.failed else 0)")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(out),
+                    *(f"{t}@{d:%Y-%m-%d}" for t, d in requests)], check=True, cwd=REPO)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    sys.path.insert(0, str(REPO))
+    from kit import archive, data, metrics
+
+    tickers = list(data.load_companies()["ticker"])
+    dates, _ = archive.release_dates(tickers)
+    requests = []
+    for t, day, _release in dates:
+        try:
+            requests.append(metrics.check_request(t, day))
+        except metrics.RequestError:
+            pass
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        env = empty_cache(tmp / "cache")
+        (tmp / "naive").mkdir()
+        print("1. kit render --all against the naive loop")
+        start = time.perf_counter()
+        for t in tickers:
+            naive(NOTEBOOK, tmp / "naive", t)
+        naive_all = time.perf_counter() - start
+        kit_all, peak_all, _ = measured(kit("--all", "--out", str(tmp / "all")), env)
+        print(f"   naive {naive_all:.1f} s, kit {kit_all:.1f} s: {naive_all / kit_all:.1f}x "
+              f"faster (target at least 15x); peak memory {peak_all / 2**20:.0f} MiB\n")
+
+        print(f"2. the archive: {len(requests)} briefings, cold")
+        sample = requests[:: max(1, len(requests) // 5)][:5]
+        naive_each = []
+        for t, day in sample:
+            executed = tmp / "naive" / f"{t}-{day:%Y-%m-%d}.ipynb"
+            start = time.perf_counter()
+            subprocess.run([str(BIN / "papermill"), str(NOTEBOOK), str(executed), "-p",
+                            "ticker", t, "-p", "as_of", f"{day:%Y-%m-%d}",
+                            "--no-progress-bar"], check=True, capture_output=True, cwd=REPO)
+            subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
+                            str(executed)], check=True, capture_output=True)
+            naive_each.append(time.perf_counter() - start)
+        naive_one = statistics.median(naive_each)
+        step = len(requests) / 90
+        for n in (9, 90):
+            subset = [requests[int(i * len(requests) / n)] for i in range(n)] if n < 90 \
+                else [requests[int(i * step)] for i in range(90)]
+            seconds = batch(subset, tmp / f"cost-{n}")
+            print(f"   {n:>4} briefings: {seconds:6.1f} s, {seconds / n:.2f} s per briefing, "
+                  f"{naive_one / (seconds / n):.1f}x the naive loop's {naive_one:.1f} s")
+        cold, peak, stdout = measured(kit("--every-release", "--out", str(tmp / "archive")),
+                                      env)
+        each = rendered(stdout)
+        print(f"   {len(each):>4} briefings: {cold:6.1f} s, {cold / len(each):.2f} s per briefing, "
+              f"{naive_one / (cold / len(each)):.1f}x the naive loop's; median "
+              f"{statistics.median(each.values()):.2f} s on a kernel; peak memory "
+              f"{peak / 2**20:.0f} MiB\n")
+
+        print("3. the archive again, nothing changed")
+        warm, _, stdout = measured(kit("--every-release", "--out", str(tmp / "archive")), env)
+        print(f"   {warm:.1f} s, {len(rendered(stdout))} rendered: {warm / cold * 100:.1f} % of "
+              "the cold run (target at most 5 %)\n")
+
+        print("4. one new quarter (Meta's latest, as a refresh would add it)")
+        fin = data.load_financials()
+        meta = fin[fin["ticker"] == "META"]
+        latest = meta[meta["period_end_date"] == meta["period_end_date"].max()]
+        older = tmp / "older-data"
+        shutil.copytree(data.data_dir(), older)
+        lines = (older / "financials.csv").read_text().splitlines(keepends=True)
+        (older / "financials.csv").write_text(lines[0] + "".join(
+            line for i, line in enumerate(lines[1:]) if i not in latest.index))
+        measured(kit("--every-release", "--out", str(tmp / "archive")),
+                 {**env, "KIT_DATA_DIR": str(older)})
+        seconds, _, stdout = measured(kit("--every-release", "--out", str(tmp / "archive")), env)
+        again = rendered(stdout)
+        public = latest["published_date"].min()
+        sees = sum(pd.Timestamp(d) >= public for _, d in requests)
+        print(f"   {len(again)} of {len(each)} briefings rendered again in {seconds:.1f} s "
+              f"({sees} are dated on or after {public:%Y-%m-%d}, when it was published; the "
+              "others see its calendar quarter as not yet public)\n")
+
+        print(f"5. releases since {SINCE}: Dask LocalCluster (2 workers) against the pool")
+        pool, pool_peak, stdout = measured(kit("--every-release", "--since", SINCE, "--out",
+                                               str(tmp / "pool")), env)
+        n = len(rendered(stdout))
+        dask, dask_peak, stdout = measured(
+            [sys.executable, "-c", DASK, "render", "--every-release", "--since", SINCE, "--out",
+             str(tmp / "dask"), "--no-progress"], env)
+        assert len(rendered(stdout)) == n
+        same = all((tmp / "dask" / p.name).read_bytes() == p.read_bytes()
+                   for p in (tmp / "pool").glob("*-*.html"))
+        print(f"   {n} briefings: pool {pool:.1f} s ({n / pool:.2f}/s), Dask {dask:.1f} s "
+              f"({n / dask:.2f}/s): throughput ratio {pool / dask:.2f} (target at least 0.8); "
+              f"pages byte-identical: {same}")
+        print(f"   peak memory: pool {pool_peak / 2**20:.0f} MiB, Dask (scheduler, workers, "
+              f"kernels, client) {dask_peak / 2**20:.0f} MiB (target under 2 GiB)")
+
+
+if __name__ == "__main__":
+    main()
