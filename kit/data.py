@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import cache
 from pathlib import Path
 
@@ -38,7 +39,47 @@ def validate_frame(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 @cache
 def _cached(name: str, directory: str) -> pd.DataFrame:
-    return load_table(name, directory)
+    return _validated(name, directory)
+
+
+def _validated(name: str, directory: str) -> pd.DataFrame:
+    """load_table, kept in the kit's cache as a pickle of the validated frame: checking a
+    table's schema takes a quarter of a second in every process and kernel, reading the
+    pickle a few milliseconds. It is keyed by the file's path, size, modification time and
+    inode and by the schema's code and the pandas version, so any change is read afresh."""
+    path = Path(directory) / TABLES[name].filename
+    try:
+        st = path.stat()
+    except OSError:
+        return load_table(name, directory)  # names what is missing
+    where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    state = hashlib.sha256(f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{_schema_version()}"
+                           .encode()).hexdigest()[:16]
+    folder = cache_dir() / "tables"
+    kept = folder / f"{name}-{where}-{state}.pkl"
+    try:
+        return pd.read_pickle(kept)
+    except Exception:  # noqa: BLE001 - missing, unreadable or from another pandas: rebuild
+        pass
+    frame = load_table(name, directory)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{name}-{where}-*.pkl"):
+            old.unlink(missing_ok=True)
+        tmp = kept.with_name(f".{kept.name}.{os.getpid()}")
+        frame.to_pickle(tmp)
+        os.replace(tmp, kept)
+    except OSError:
+        pass  # a cache that cannot be written is only slower
+    return frame
+
+
+@cache
+def _schema_version() -> str:
+    import kit.schema
+
+    return hashlib.sha256(Path(kit.schema.__file__).read_bytes()
+                          + pd.__version__.encode()).hexdigest()
 
 
 def _loader(name: str):

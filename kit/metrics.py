@@ -8,10 +8,14 @@ return frames; the ones named after a company load the tables and call them.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -316,6 +320,37 @@ def peers(as_of: pd.Timestamp, since_year: int = 2020) -> pd.DataFrame:
 
 @cache
 def _peers(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple) -> pd.DataFrame:
+    """_peers_of, kept in the kit's cache for the kernels of a batch: the briefings of one
+    date share it, and `kit render` computes it while the kernels start (kit.render)."""
+    key = hashlib.sha256(repr((as_of, since_year, directory, files, _code_version()))
+                         .encode()).hexdigest()[:24]
+    kept = data.cache_dir() / "peers" / f"{key}.pkl"
+    try:
+        return pd.read_pickle(kept)
+    except Exception:  # noqa: BLE001 - not there yet, or unreadable: compute it
+        pass
+    out = _peers_of(as_of, since_year, directory, files)
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        tmp = kept.with_name(f".{kept.name}.{os.getpid()}.{threading.get_ident()}")
+        out.to_pickle(tmp)
+        os.replace(tmp, kept)
+    except OSError:
+        pass
+    return out
+
+
+@cache
+def _code_version() -> str:
+    """The code the peers are computed by, and the pandas version."""
+    here = Path(__file__).parent
+    return hashlib.sha256(b"".join((here / f).read_bytes() for f in
+                                   ("metrics.py", "periods.py", "schema.py"))
+                          + pd.__version__.encode()).hexdigest()
+
+
+def _peers_of(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple
+              ) -> pd.DataFrame:
     """Every company by *calendar* quarter, on both measures, as public on `as_of`.
 
     Columns: ticker, company_name, calendar_label ("CY24 Q4"), calendar_year,

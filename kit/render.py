@@ -351,6 +351,8 @@ def _local(todo: list[Job], source, name: str, out: Path, jobs: int):
         workers = [threading.Thread(target=serve, args=(k,), daemon=True) for k in kernels]
         for worker in workers:
             worker.start()
+        for day in {job.as_of for job in todo[:jobs]}:  # while the kernels start: their
+            metrics.peers(day)  # first briefings read the peers from the cache
         for _ in todo:
             while True:
                 try:
