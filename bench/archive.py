@@ -2,8 +2,9 @@
 and Dask against the embedded pool, in one run, as ratios of figures measured in this run.
 
 1. `kit render --all` against the naive loop (papermill, then nbconvert, per company).
-2. The archive (`--every-release`) cold: total, median per briefing and the cost per
-   briefing at 9, 90 and all briefings, against the naive loop on a sample of the same.
+2. The archive (`--every-release`) cold, each size with an empty kit cache: total, median
+   per briefing and the cost per briefing at 9, 90 and all briefings, against the naive
+   loop on a sample of the same.
 3. The archive again with nothing changed: its time against the cold run's.
 4. One new quarter (Meta's latest, taken out of the data and put back, as a refresh adds
    it): how many briefings render again.
@@ -66,7 +67,7 @@ def kit(*args: str) -> list[str]:
     return [str(BIN / "kit"), "render", *args, "--no-progress"]
 
 
-def batch(requests, out: Path) -> float:
+def batch(requests, out: Path, env: dict) -> float:
     """Seconds for the kit's batch of `requests`, in this process's interpreter."""
     code = ("import sys, pandas as pd; from kit import render; "
             "reqs = [(t, pd.Timestamp(d)) for t, d in (r.split('@') for r in sys.argv[2:])]; "
@@ -74,7 +75,8 @@ def batch(requests, out: Path) -> float:
             "sys.exit(1 if r.failed else 0)")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, str(out),
-                    *(f"{t}@{d:%Y-%m-%d}" for t, d in requests)], check=True, cwd=REPO)
+                    *(f"{t}@{d:%Y-%m-%d}" for t, d in requests)], check=True, cwd=REPO,
+                   env=env)
     return time.perf_counter() - start
 
 
@@ -124,9 +126,10 @@ def main() -> None:
         for n in (9, 90):
             subset = [requests[int(i * len(requests) / n)] for i in range(n)] if n < 90 \
                 else [requests[int(i * step)] for i in range(90)]
-            seconds = batch(subset, tmp / f"cost-{n}")
+            seconds = batch(subset, tmp / f"cost-{n}", empty_cache(tmp / f"cache-{n}"))
             print(f"   {n:>4} briefings: {seconds:6.1f} s, {seconds / n:.2f} s per briefing, "
                   f"{naive_one / (seconds / n):.1f}x the naive loop's {naive_one:.1f} s")
+        env = empty_cache(tmp / "cache-archive")  # nothing of the runs before
         cold, peak, stdout = measured(kit("--every-release", "--out", str(tmp / "archive")),
                                       env)
         each = rendered(stdout)
@@ -160,15 +163,19 @@ def main() -> None:
               "others see its calendar quarter as not yet public)\n")
 
         print(f"5. releases since {SINCE}: Dask LocalCluster (2 workers) against the pool")
+        # each with an empty kit cache: nothing computed by the runs before is reused
         pool, pool_peak, stdout = measured(kit("--every-release", "--since", SINCE, "--out",
-                                               str(tmp / "pool")), env)
+                                               str(tmp / "pool")),
+                                           empty_cache(tmp / "cache-pool"))
         n = len(rendered(stdout))
         from distributed import LocalCluster  # started first: `--scheduler` joins a cluster
 
+        os.environ["KIT_CACHE_DIR"] = str(tmp / "cache-dask")  # the workers' and kernels'
         with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as c:
             dask, dask_peak, stdout = measured(
                 kit("--every-release", "--since", SINCE, "--out", str(tmp / "dask"),
-                    "--scheduler", c.scheduler_address), env, tree=os.getpid())
+                    "--scheduler", c.scheduler_address), empty_cache(tmp / "cache-client"),
+                tree=os.getpid())
         assert len(rendered(stdout)) == n
         same = all((tmp / "dask" / p.name).read_bytes() == p.read_bytes()
                    for p in (tmp / "pool").glob("*-*.html"))

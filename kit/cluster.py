@@ -24,7 +24,8 @@ from kit.kernels import WarmKernel
 from kit.schema import TABLES
 
 PLUGIN = "kit-kernels"
-CONNECT_SECONDS = 30  # to reach the scheduler, and for a first worker to join it
+CONNECT_SECONDS = 10  # to reach the scheduler
+WORKER_SECONDS = 30  # for a first worker to join it
 
 
 class Kernels(WorkerPlugin):
@@ -74,10 +75,10 @@ def run(address: str, todo: list[render.Job], source: dict, name: str):
     futures = {}
     try:
         try:
-            client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+            client.wait_for_workers(1, timeout=WORKER_SECONDS)
         except TimeoutError:
             raise ClusterError(f"--scheduler {address}: no worker joined within "
-                               f"{CONNECT_SECONDS} s; start one with `dask worker "
+                               f"{WORKER_SECONDS} s; start one with `dask worker "
                                f"{address}`") from None
         folder = data.data_dir()
         files = {t.filename: (folder / t.filename).read_bytes() for t in TABLES.values()}

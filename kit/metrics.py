@@ -322,7 +322,10 @@ def peers(as_of: pd.Timestamp, since_year: int = 2020) -> pd.DataFrame:
 def _peers(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple) -> pd.DataFrame:
     """_peers_of, kept in the kit's cache for the kernels of a batch: the briefings of one
     date share it, and `kit render` computes it while the kernels start (kit.render)."""
-    key = hashlib.sha256(repr((as_of, since_year, directory, files, _code_version()))
+    content = hashlib.sha256()  # by content, not path: a Dask worker's copy shares it
+    for name in ("financials.csv", "companies.csv"):
+        content.update((Path(directory) / name).read_bytes())
+    key = hashlib.sha256(repr((as_of, since_year, content.hexdigest(), _code_version()))
                          .encode()).hexdigest()[:24]
     kept = data.cache_dir() / "peers" / f"{key}.pkl"
     try:

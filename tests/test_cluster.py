@@ -80,3 +80,13 @@ def test_without_a_scheduler_dask_is_not_imported(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_unreachable_scheduler_is_one_message_exit_1_and_no_page(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "META", "NVDA", "--as-of",
+                          "2024-04-25", "--out", str(tmp_path / "out"), "--no-progress",
+                          "--scheduler", "tcp://127.0.0.1:9"], capture_output=True, text=True)
+    assert res.returncode == 1
+    assert "--scheduler tcp://127.0.0.1:9: cannot reach a Dask scheduler there" in res.stderr
+    assert "dask scheduler" in res.stderr and "Traceback" not in res.stderr
+    assert not list((tmp_path / "out").glob("*.html"))
