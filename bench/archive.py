@@ -97,18 +97,7 @@ def main() -> None:
         tmp = Path(tmp)
         env = empty_cache(tmp / "cache")
         (tmp / "naive").mkdir()
-        print("1. kit render --all against the naive loop")
-        start = time.perf_counter()
-        for t in tickers:
-            naive(NOTEBOOK, tmp / "naive", t)
-        naive_all = time.perf_counter() - start
-        kit_all, peak_all, _ = measured(kit("--all", "--out", str(tmp / "all")), env)
-        again, _, _ = measured(kit("--all", "--out", str(tmp / "all"), "--force"), env)
-        print(f"   naive {naive_all:.1f} s; kit, first run after installing (empty kit cache: "
-              f"the Vega bundle and the validated tables are built) {kit_all:.1f} s: "
-              f"{naive_all / kit_all:.1f}x faster; kit, any later run (--force) {again:.1f} s: "
-              f"{naive_all / again:.1f}x faster (target at least 15x); peak memory "
-              f"{peak_all / 2**20:.0f} MiB\n")
+        all_against_naive(tmp, tickers)
 
         print(f"2. the archive: {len(requests)} briefings, cold")
         sample = requests[:: max(1, len(requests) // 5)][:5]
@@ -166,6 +155,24 @@ def main() -> None:
         dask_against_pool(tmp)
 
 
+def all_against_naive(tmp: Path, tickers: list[str]) -> None:
+    """Step 1 (`python bench/archive.py 1` runs only this)."""
+    env = empty_cache(tmp / "cache-all")
+    (tmp / "naive").mkdir(exist_ok=True)
+    print("1. kit render --all against the naive loop")
+    start = time.perf_counter()
+    for t in tickers:
+        naive(NOTEBOOK, tmp / "naive", t)
+    naive_all = time.perf_counter() - start
+    kit_all, peak_all, _ = measured(kit("--all", "--out", str(tmp / "all")), env)
+    again, _, _ = measured(kit("--all", "--out", str(tmp / "all"), "--force"), env)
+    print(f"   naive {naive_all:.1f} s; kit, first run after installing (empty kit cache: "
+          f"the validated tables and peers are made) {kit_all:.1f} s: "
+          f"{naive_all / kit_all:.1f}x faster; kit, any later run (--force) {again:.1f} s: "
+          f"{naive_all / again:.1f}x faster (target at least 15x); peak memory "
+          f"{peak_all / 2**20:.0f} MiB\n")
+
+
 def dask_against_pool(tmp: Path) -> None:
     """Step 5. Both warm (each run once untimed: the Vega bundle, tables and peers in their
     caches, as for a newsroom re-rendering), then timed twice each, alternating, --force."""
@@ -208,8 +215,14 @@ def dask_against_pool(tmp: Path) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["5"]:  # only the Dask comparison
+    if sys.argv[1:] in (["1"], ["5"]):  # only --all against the naive loop, or only Dask
+        sys.path.insert(0, str(REPO))
+        from kit import data
+
         with tempfile.TemporaryDirectory() as folder:
-            dask_against_pool(Path(folder))
+            if sys.argv[1] == "1":
+                all_against_naive(Path(folder), list(data.load_companies()["ticker"]))
+            else:
+                dask_against_pool(Path(folder))
     else:
         main()

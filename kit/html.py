@@ -86,7 +86,11 @@ os.replace(tmp, sys.argv[1])
 
 
 def _bundle_path() -> Path:
-    return data.cache_dir() / f"vega-bundle-{vl_convert.__version__}.js"
+    """The bundle the kit ships for its vl-convert version (kit/vega, made by
+    `python -m kit.html`), else the one built into the kit's cache."""
+    name = f"vega-bundle-{vl_convert.__version__}.js"
+    shipped = Path(__file__).parent / "vega" / name
+    return shipped if shipped.is_file() else data.cache_dir() / name
 
 
 def vega_bundle() -> str:
@@ -214,3 +218,11 @@ def _output_html(out, charts: int) -> tuple[str, int]:
     if "text/plain" in data:
         return f"<pre>{escape(data['text/plain'])}</pre>", charts
     return "", charts
+
+
+if __name__ == "__main__":  # python -m kit.html: ship the bundle of the installed vl-convert
+    folder = Path(__file__).parent / "vega"
+    for old in folder.glob("vega-bundle-*.js"):
+        old.unlink()
+    subprocess.run([sys.executable, "-c", _BUILD,
+                    str(folder / f"vega-bundle-{vl_convert.__version__}.js")], check=True)
