@@ -73,6 +73,7 @@ PRINT = """window.addEventListener("beforeprint", function () {
 });"""
 
 
+SHIPPED = Path(__file__).parent / "vega"  # the prebuilt bundle (`python -m kit.html`)
 _BUNDLE_LOCK = threading.Lock()
 _builder: subprocess.Popen | None = None
 # Build the bundle into a file, in a bare interpreter (only vl_convert imported).
@@ -89,8 +90,7 @@ def _bundle_path() -> Path:
     """The bundle the kit ships for its vl-convert version (kit/vega, made by
     `python -m kit.html`), else the one built into the kit's cache."""
     name = f"vega-bundle-{vl_convert.__version__}.js"
-    shipped = Path(__file__).parent / "vega" / name
-    return shipped if shipped.is_file() else data.cache_dir() / name
+    return SHIPPED / name if (SHIPPED / name).is_file() else data.cache_dir() / name
 
 
 def vega_bundle() -> str:
@@ -221,8 +221,7 @@ def _output_html(out, charts: int) -> tuple[str, int]:
 
 
 if __name__ == "__main__":  # python -m kit.html: ship the bundle of the installed vl-convert
-    folder = Path(__file__).parent / "vega"
-    for old in folder.glob("vega-bundle-*.js"):
+    for old in SHIPPED.glob("vega-bundle-*.js"):
         old.unlink()
     subprocess.run([sys.executable, "-c", _BUILD,
-                    str(folder / f"vega-bundle-{vl_convert.__version__}.js")], check=True)
+                    str(SHIPPED / f"vega-bundle-{vl_convert.__version__}.js")], check=True)

@@ -43,9 +43,26 @@ def test_title_is_escaped():
     assert "<title>&lt;b&gt;</title>" in html.notebook_to_html(_notebook(), "<b>")
 
 
+def test_the_shipped_vega_bundle_is_what_the_installed_vl_convert_builds(tmp_path,
+                                                                         monkeypatch):
+    import vl_convert
+
+    from kit import html
+    monkeypatch.setenv("KIT_CACHE_DIR", str(tmp_path))
+    html._bundle.cache_clear()
+    try:
+        text = html.vega_bundle()
+        assert html._bundle_path().parent == html.SHIPPED  # no build, nothing cached
+        assert text == vl_convert.javascript_bundle().replace("</script", "<\\/script")
+        assert not list(tmp_path.iterdir())
+    finally:
+        html._bundle.cache_clear()
+
+
 def test_the_vega_bundle_is_built_once_into_the_cache(tmp_path, monkeypatch):
     from kit import html
     monkeypatch.setenv("KIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(html, "SHIPPED", tmp_path / "none")  # another vl-convert version
     html._bundle.cache_clear()
     monkeypatch.setattr(html, "_builder", None)
     try:

@@ -63,6 +63,7 @@ def test_the_wheel_carries_the_notebooks_data_and_template_and_not_the_checkout(
     assert Path(notebook).is_file() and (Path(data) / "companies.csv").is_file()
     assert Path(data).is_relative_to(site)
     assert (env_dir / "share/jupyter/voila/templates/kit/index.html.j2").is_file()
+    assert list((site / "kit" / "vega").glob("vega-bundle-*.js"))  # prebuilt, not built again
 
 
 def test_version_from_the_command_and_the_module(installed):
