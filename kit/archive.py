@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -29,8 +27,6 @@ from kit.schema import TABLES
 VISIBLE_FROM = {"financials": "published_date", "capex_guidance": "given_date",
                 "earnings_releases": "release_date", "prices": "price_date",
                 "statements": "event_date"}
-# Libraries whose version changes what a page looks like.
-LIBRARIES = ("altair", "vl-convert-python", "pandas", "papermill", "nbformat", "mistune")
 STAMP_BYTES = 64 * 1024  # the head of a page, where its fingerprint and figures are
 
 
@@ -64,22 +60,6 @@ def data_digest(as_of) -> str:
     return data_digests([as_of])[pd.Timestamp(as_of)]
 
 
-@cache
-def code_digest() -> str:
-    """SHA-256 of the kit's version, its Python code and the versions of the libraries that
-    shape a page."""
-    from kit import __version__
-
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(root.rglob("*.py")):
-        if "_shipped" not in path.parts:
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    for name in LIBRARIES:
-        digest.update(f"{name}={metadata.version(name)}\0".encode())
-    return digest.hexdigest()
-
-
 def fingerprint(notebook: dict, parameters: dict, data_sha: str) -> str:
     """SHA-256 of a render's inputs: the notebook (its cells and metadata, without an
     earlier fingerprint), the kit's code, the parameters and the visible data."""
@@ -87,7 +67,7 @@ def fingerprint(notebook: dict, parameters: dict, data_sha: str) -> str:
                     for c in notebook["cells"]],
           "metadata": {k: v for k, v in notebook.get("metadata", {}).items() if k != "kit"}}
     return hashlib.sha256(json.dumps(
-        {"notebook": nb, "code": code_digest(), "parameters": parameters, "data": data_sha},
+        {"notebook": nb, "code": data.code_digest(), "parameters": parameters, "data": data_sha},
         sort_keys=True, default=str).encode()).hexdigest()
 
 

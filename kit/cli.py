@@ -151,7 +151,7 @@ def _render(args, log) -> int:
     else:
         result = render.render_all(args.tickers or None, args.as_of, **batch)
     # one date: by ticker, as before; the archive: by file stem (ticker and date)
-    name = (lambda stem: stem) if args.every_release else (lambda stem: stem.rsplit("-", 3)[0])
+    name = (lambda stem: stem) if args.every_release else (lambda stem: render.split_stem(stem)[0])
     for stem, path in sorted(result.rendered.items()):
         print(f"{name(stem)}: {path} ({result.seconds[stem]:.1f} s)")
     for stem, error in sorted(result.failed.items()):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from distributed import Client, WorkerPlugin, as_completed, get_worker
 
-from kit import archive, data, render
+from kit import data, render
 from kit.errors import ClusterError
 from kit.kernels import WarmKernel
 from kit.schema import TABLES
@@ -35,7 +35,7 @@ class Kernels(WorkerPlugin):
         self.files, self.code = files, code
 
     def setup(self, worker):
-        if archive.code_digest() != self.code:
+        if data.code_digest() != self.code:
             raise ClusterError(f"worker {worker.address} runs another version of the kit "
                                "than the client (its code differs); install the same kit on "
                                "every worker")
@@ -82,7 +82,7 @@ def run(address: str, todo: list[render.Job], source: dict, name: str):
                                f"{address}`") from None
         folder = data.data_dir()
         files = {t.filename: (folder / t.filename).read_bytes() for t in TABLES.values()}
-        client.register_plugin(Kernels(files, archive.code_digest()), name=PLUGIN)
+        client.register_plugin(Kernels(files, data.code_digest()), name=PLUGIN)
         [shared] = client.scatter([source], broadcast=True)
         futures = {client.submit(render_task, job, shared, name, pure=False,
                                  key=f"kit-{job.stem}-{job.fingerprint[:16]}"): job

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -43,43 +44,63 @@ def _cached(name: str, directory: str) -> pd.DataFrame:
 
 
 def _validated(name: str, directory: str) -> pd.DataFrame:
-    """load_table, kept in the kit's cache as a pickle of the validated frame: checking a
-    table's schema takes a quarter of a second in every process and kernel, reading the
-    pickle a few milliseconds. It is keyed by the file's path, size, modification time and
-    inode and by the schema's code and the pandas version, so any change is read afresh."""
+    """load_table, kept in the kit's cache (see `kept`): checking a table's schema takes a
+    quarter of a second in every process and kernel, reading the pickle a few milliseconds.
+    It is keyed by the file's path, size, modification time and inode and by the kit's
+    code, so any change is read afresh."""
     path = Path(directory) / TABLES[name].filename
     try:
         st = path.stat()
     except OSError:
         return load_table(name, directory)  # names what is missing
     where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    state = hashlib.sha256(f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{_schema_version()}"
+    state = hashlib.sha256(f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{code_digest()}"
                            .encode()).hexdigest()[:16]
-    folder = cache_dir() / "tables"
-    kept = folder / f"{name}-{where}-{state}.pkl"
+    return kept(cache_dir() / "tables" / f"{name}-{where}-{state}.pkl",
+                lambda: load_table(name, directory), replaces=f"{name}-{where}-*.pkl")
+
+
+def kept(path: Path, make, replaces: str | None = None) -> pd.DataFrame:
+    """The frame pickled at `path` in the kit's cache, else `make()`'s, written there
+    atomically (replacing the files matching `replaces` beside it). Unreadable (another
+    pandas) means made again; a cache that cannot be written is only slower."""
     try:
-        return pd.read_pickle(kept)
-    except Exception:  # noqa: BLE001 - missing, unreadable or from another pandas: rebuild
+        return pd.read_pickle(path)
+    except Exception:  # noqa: BLE001 - missing, unreadable or from another pandas
         pass
-    frame = load_table(name, directory)
+    frame = make()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{name}-{where}-*.pkl"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob(replaces) if replaces else ():
             old.unlink(missing_ok=True)
-        tmp = kept.with_name(f".{kept.name}.{os.getpid()}")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
         frame.to_pickle(tmp)
-        os.replace(tmp, kept)
+        os.replace(tmp, path)
     except OSError:
-        pass  # a cache that cannot be written is only slower
+        pass
     return frame
 
 
 @cache
-def _schema_version() -> str:
-    import kit.schema
+def code_digest() -> str:
+    """SHA-256 of the kit's version, its Python code and the versions of the libraries that
+    shape its tables and pages: what a cached frame or a rendered page was made by."""
+    from importlib import metadata
 
-    return hashlib.sha256(Path(kit.schema.__file__).read_bytes()
-                          + pd.__version__.encode()).hexdigest()
+    from kit import __version__
+
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*.py")):
+        if "_shipped" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    for name in LIBRARIES:
+        digest.update(f"{name}={metadata.version(name)}\0".encode())
+    return digest.hexdigest()
+
+
+# Libraries whose version changes what the kit makes.
+LIBRARIES = ("altair", "vl-convert-python", "pandas", "papermill", "nbformat", "mistune")
 
 
 def _loader(name: str):

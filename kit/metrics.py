@@ -9,9 +9,7 @@ return frames; the ones named after a company load the tables and call them.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -325,31 +323,10 @@ def _peers(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple) -
     content = hashlib.sha256()  # by content, not path: a Dask worker's copy shares it
     for name in ("financials.csv", "companies.csv"):
         content.update((Path(directory) / name).read_bytes())
-    key = hashlib.sha256(repr((as_of, since_year, content.hexdigest(), _code_version()))
+    key = hashlib.sha256(repr((as_of, since_year, content.hexdigest(), data.code_digest()))
                          .encode()).hexdigest()[:24]
-    kept = data.cache_dir() / "peers" / f"{key}.pkl"
-    try:
-        return pd.read_pickle(kept)
-    except Exception:  # noqa: BLE001 - not there yet, or unreadable: compute it
-        pass
-    out = _peers_of(as_of, since_year, directory, files)
-    try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        tmp = kept.with_name(f".{kept.name}.{os.getpid()}.{threading.get_ident()}")
-        out.to_pickle(tmp)
-        os.replace(tmp, kept)
-    except OSError:
-        pass
-    return out
-
-
-@cache
-def _code_version() -> str:
-    """The code the peers are computed by, and the pandas version."""
-    here = Path(__file__).parent
-    return hashlib.sha256(b"".join((here / f).read_bytes() for f in
-                                   ("metrics.py", "periods.py", "schema.py"))
-                          + pd.__version__.encode()).hexdigest()
+    return data.kept(data.cache_dir() / "peers" / f"{key}.pkl",
+                     lambda: _peers_of(as_of, since_year, directory, files))
 
 
 def _peers_of(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple

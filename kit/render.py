@@ -206,7 +206,7 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
     order = {n.strip().upper(): i for i, n in enumerate(names)}
     entries = [_entry(result, stem) for stem in sorted(
         [*(f"{t}-{d:%Y-%m-%d}" for t, d in requests), *no_data],
-        key=lambda stem: order.get(stem.rsplit("-", 3)[0]))]
+        key=lambda stem: order.get(split_stem(stem)[0]))]
     title = "AI-infrastructure briefings"
     atomic.write_text(result.index, document(title, sections.index_html(entries, title, day)))
     return result
@@ -241,25 +241,29 @@ def render_archive(tickers: list[str] | None = None, since=None,
     result.no_data = no_data
     timelines = {t: [] for t in names}
     for stem in sorted([*(f"{t}-{d:%Y-%m-%d}" for t, d in requests), *no_data]):
-        ticker = stem.rsplit("-", 3)[0]
-        entry = _entry(result, stem)
-        entry["release_date"] = f"{released[stem]:%Y-%m-%d}" if stem in released else \
-            stem.rsplit("-", 3)[0]
+        ticker, day = split_stem(stem)
+        entry = _entry(result, stem)  # a release still waiting for its session: its own date
+        entry["release_date"] = f"{released[stem]:%Y-%m-%d}" if stem in released else day
         timelines[ticker].append(entry)
     title = "AI-infrastructure briefings at every earnings release"
     atomic.write_text(result.index, document(title, sections.archive_html(timelines, title)))
     return result
 
 
+def split_stem(stem: str) -> tuple[str, str]:
+    """("META", "2024-04-25") from "META-2024-04-25" (a ticker may hold a hyphen)."""
+    return stem[:-11], stem[-10:]
+
+
 def _entry(result: BatchResult, stem: str) -> dict:
     """An index row: a briefing's figures and file, or why there is none."""
-    ticker = stem.rsplit("-", 3)[0]
+    ticker, day = split_stem(stem)
     if stem in result.no_data:
         return dict(ticker=ticker, stem=stem, no_data=result.no_data[stem])
     if stem in result.failed:
         return dict(ticker=ticker, stem=stem, error=result.failed[stem])
     path = result.rendered.get(stem) or result.up_to_date[stem]
-    figures = result.summaries.get(stem) or metrics.summary(ticker, stem[len(ticker) + 1:])
+    figures = result.summaries.get(stem) or metrics.summary(ticker, day)
     return {**figures, "stem": stem, "file": path.name}
 
 
