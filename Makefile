@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TICKER ?= META
 AS_OF  ?=
 
-.PHONY: briefing test app data check refresh bench-explorer bench-render bench-archive bench-soak lint clean
+.PHONY: briefing test app data check refresh catalogs bench-explorer bench-render bench-archive bench-soak lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	# an editable install skips data files: the Voila template a wheel puts in share/
 	mkdir -p $(VENV)/share/jupyter/voila/templates
 	cp -R share/jupyter/voila/templates/kit $(VENV)/share/jupyter/voila/templates/
+	$(BIN)/pybabel compile --statistics -d kit/locale -D kit  # the catalogs (setup.py does it for a wheel)
 	touch $@
 
 ## Render a briefing from the shipped data and print the path of the HTML.
@@ -57,6 +58,14 @@ bench-archive: $(VENV)/.installed
 ## Soak: 50 batches, then 4 renders at once for 10 minutes; leaks of kernels, files, memory.
 bench-soak: $(VENV)/.installed
 	$(BIN)/python bench/soak.py
+
+## After changing any text: collect every string into kit/locale/kit.pot, merge it into each
+## language's catalog (translate what `pybabel update` leaves empty or fuzzy), compile them.
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -c L10N --no-location --sort-output \
+	  --project=ai-capex-kit -o kit/locale/kit.pot .
+	$(BIN)/pybabel update -i kit/locale/kit.pot -d kit/locale -D kit --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile --statistics -d kit/locale -D kit
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check kit tests bench

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit import data, metrics
+from kit import data, i18n, metrics
+from kit.i18n import _
 from kit.schema import TABLES
 
 # The date from which a row of each table is visible; a table not named is visible whole.
@@ -113,9 +114,10 @@ def release_dates(tickers: list[str], since=None) -> tuple[list[tuple], dict[str
             elif i < len(sessions):
                 day = sessions[i]
             else:
-                waiting[f"{ticker}-{r.release_date:%Y-%m-%d}"] = (
-                    f"released {r.release_date:%Y-%m-%d}; the session after it is not in the "
-                    f"price data yet (its prices end {days[-1]:%Y-%m-%d})")
+                waiting[f"{ticker}-{r.release_date:%Y-%m-%d}"] = _(
+                    "released {release}; the session after it is not in the price data yet "
+                    "(its prices end {end})").format(release=i18n.date(r.release_date),
+                                                     end=i18n.date(days[-1]))
                 continue
             if not out or out[-1][:2] != (ticker, day):
                 out.append((ticker, pd.Timestamp(day), r.release_date))

@@ -10,13 +10,15 @@ offline) with tooltips and the peer chart's drop-down.
 
 from __future__ import annotations
 
+import json
 import os
 
 import altair as alt
 import pandas as pd
 
-from kit import periods
-from kit.metrics import METRIC_NAMES, outlook_text
+from kit import i18n, periods
+from kit.i18n import N_, _
+from kit.metrics import METRIC_NAMES, fiscal_year_label, metric_name, outlook_text
 from kit.schema import COMPARABLE, SUMS
 
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
@@ -49,10 +51,18 @@ def _renderer(spec: dict, **kwargs) -> dict:
     """The Vega-Lite spec, which the HTML export embeds; in an interactive session also an
     interactive chart for JupyterLab (its own Vega-Lite 6 renderer, loaded from vl-convert,
     not a CDN). Kernels that `kit render` starts set KIT_EXPORT and make only the spec."""
-    bundle = {VEGALITE_MIME: spec}
+    bundle = {VEGALITE_MIME: localized(spec)}
     if not os.environ.get("KIT_EXPORT"):
         bundle.update(interactive(spec))
     return bundle
+
+
+def localized(spec: dict) -> dict:
+    """The spec with the current language's number and date formats (Vega's
+    `config.locale`), so axes and tooltips write numbers as the tables do; English as is."""
+    if i18n.current() == i18n.SOURCE:
+        return spec
+    return {**spec, "config": {**spec.get("config", {}), "locale": i18n.d3_locale()}}
 
 
 def interactive(spec: dict) -> dict:
@@ -85,7 +95,8 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
     parts = [f"{m}_usd" for m in SUMS.get(capex_metric, (capex_metric,))]  # stacked parts
     parts = [c for c in parts if c in quarters and quarters[c].notna().any()]
     if not parts:
-        return empty_chart(f"No {capex_metric} figures in the sources.")
+        return empty_chart(_("No {metric} figures in the sources.").format(
+            metric=_title(capex_metric)))
     known = quarters["capex_usd"].notna()
     if known.any():  # leading quarters without the headline figure would look like zero capex
         quarters = quarters[known.cumsum() > 0]
@@ -102,13 +113,10 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
     long["component"] = long["component"].map(lambda c: _title(c[:-4]))
     long["usd_bn"] = long["usd"] / 1e9
     bars = alt.Chart(long).mark_bar().encode(
-        x=alt.X("quarter_label:N", sort=order, title="Quarter (period end)"),
-        y=alt.Y("sum(usd_bn):Q", title="USD billions"),
+        x=alt.X("quarter_label:N", sort=order, title=_("Quarter (period end)")),
+        y=alt.Y("sum(usd_bn):Q", title=_("USD billions")),
         color=alt.Color("component:N", title=None),
-        tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
-                 alt.Tooltip("component:N", title="Metric"),
-                 alt.Tooltip("usd_bn:Q", title="USD bn", format=",.3f"),
-                 alt.Tooltip("source:N", title="Source")],
+        tooltip=_amount_tooltip(),
     )
     layers = [bars]
     drawn = {capex_metric}
@@ -116,13 +124,13 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
         else quarters.iloc[0:0]
     if capex_metric != COMPARABLE and not comparable.empty:
         drawn.add(COMPARABLE)
-        layers.append(_overlay(comparable, COMPARABLE, "Comparable capex (purchases + "
-                                                       "finance-lease principal)", order,
+        layers.append(_overlay(comparable, COMPARABLE, _("Comparable capex (purchases + "
+                                                         "finance-lease principal)"), order,
                                alt.Chart.mark_line, point=True, strokeDash=[4, 2]))
     quoted = "capex_incl_finance_lease_additions"  # a company's own quoted total, where given
     if f"{quoted}_usd" in quarters and quarters[f"{quoted}_usd"].notna().any():
         layers.append(_overlay(quarters.dropna(subset=[f"{quoted}_usd"]), quoted,
-                               "As the company quotes it, including finance leases", order,
+                               _("As the company quotes it, including finance leases"), order,
                                alt.Chart.mark_point, filled=True, size=70, shape="diamond"))
     if outlook is not None and outlook.get("basis") in drawn \
             and pd.notna(outlook.get("low_usd")) and pd.notna(outlook.get("high_usd")):
@@ -131,16 +139,25 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
             band = pd.DataFrame({
                 "quarter_label": year["quarter_label"],
                 "low_bn": outlook["low_usd"] / 4e9, "high_bn": outlook["high_usd"] / 4e9,
-                "guidance": f"FY{int(outlook['fiscal_year'])} outlook {outlook['text']} "
-                            f"(given {outlook['given_date']:%Y-%m-%d}; basis: "
-                            f"{_title(outlook['basis'])}), per quarter",
+                "guidance": _("{year} outlook {outlook} (given {date}; basis: {basis}), per "
+                              "quarter").format(year=fiscal_year_label(outlook["fiscal_year"]),
+                                                outlook=outlook["text"],
+                                                date=i18n.date(outlook["given_date"]),
+                                                basis=_title(outlook["basis"])),
             })
             layers.append(alt.Chart(band).mark_rect(opacity=0.35, color="#666").encode(
                 x=alt.X("quarter_label:N", sort=order), y="low_bn:Q", y2="high_bn:Q",
-                tooltip=[alt.Tooltip("guidance:N", title="Guidance")]))
+                tooltip=[alt.Tooltip("guidance:N", title=_("Guidance"))]))
     chart = alt.layer(*layers) if len(layers) > 1 else bars
-    return chart.properties(title=f"Capital expenditures by quarter, as reported "
-                                  f"({_title(capex_metric)})")
+    return chart.properties(title=_("Capital expenditures by quarter, as reported ({metric})")
+                            .format(metric=_title(capex_metric)))
+
+
+def _amount_tooltip() -> list:
+    return [alt.Tooltip("quarter_label:N", title=_("Quarter")),
+            alt.Tooltip("component:N", title=_("Metric")),
+            alt.Tooltip("usd_bn:Q", title=_("USD bn"), format=",.3f"),
+            alt.Tooltip("source:N", title=_("Source"))]
 
 
 def _overlay(rows: pd.DataFrame, metric: str, name: str, order: list, mark, **style):
@@ -150,40 +167,38 @@ def _overlay(rows: pd.DataFrame, metric: str, name: str, order: list, mark, **st
                          "source": rows[f"{metric}_source"]})
     return mark(alt.Chart(data), **style).encode(
         x=alt.X("quarter_label:N", sort=order), y="usd_bn:Q",
-        color=alt.Color("component:N", title=None),
-        tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
-                 alt.Tooltip("component:N", title="Metric"),
-                 alt.Tooltip("usd_bn:Q", title="USD bn", format=",.3f"),
-                 alt.Tooltip("source:N", title="Source")])
+        color=alt.Color("component:N", title=None), tooltip=_amount_tooltip())
 
 
 def _title(metric: str) -> str:
-    return METRIC_NAMES.get(metric, metric.replace("_", " "))
+    return metric_name(metric) if metric in METRIC_NAMES else metric.replace("_", " ")
 
 
 def intensity_chart(quarters: pd.DataFrame) -> alt.Chart:
     """Capex as a share of the same quarter's revenue."""
-    return _pct_chart(quarters, "capex_to_revenue_pct", "Capex as a share of revenue (%)",
+    return _pct_chart(quarters, "capex_to_revenue_pct", _("Capex as a share of revenue (%)"),
                       "#4c78a8")
 
 
 def growth_chart(quarters: pd.DataFrame) -> alt.Chart:
     """Capex growth against the same fiscal quarter a year earlier."""
-    return _pct_chart(quarters, "capex_yoy_pct", "Capex growth, year over year (%)", "#f58518")
+    return _pct_chart(quarters, "capex_yoy_pct", _("Capex growth, year over year (%)"),
+                      "#f58518")
 
 
 def _pct_chart(quarters: pd.DataFrame, column: str, title: str, color: str) -> alt.Chart:
     q = quarters.dropna(subset=[column])
     if q.empty:
-        return empty_chart(f"{title}: not computable from the sources (a quarter missing).")
+        return empty_chart(_("{title}: not computable from the sources (a quarter missing).")
+                           .format(title=title))
     q = pd.DataFrame({"quarter_label": q["quarter_label"], "pct": q[column],
-                      "source": "computed by the kit from the capex and revenue rows"})
+                      "source": _("computed by the kit from the capex and revenue rows")})
     return alt.Chart(q).mark_line(point=True, color=color).encode(
-        x=alt.X("quarter_label:N", sort=list(q["quarter_label"]), title="Quarter"),
-        y=alt.Y("pct:Q", title="percent"),
-        tooltip=[alt.Tooltip("quarter_label:N", title="Quarter"),
+        x=alt.X("quarter_label:N", sort=list(q["quarter_label"]), title=_("Quarter")),
+        y=alt.Y("pct:Q", title=_("percent")),
+        tooltip=[alt.Tooltip("quarter_label:N", title=_("Quarter")),
                  alt.Tooltip("pct:Q", title=title, format=".1f"),
-                 alt.Tooltip("source:N", title="Source")],
+                 alt.Tooltip("source:N", title=_("Source"))],
     ).properties(title=title)
 
 
@@ -194,19 +209,22 @@ def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) 
         return None  # the section says so in one line (sections.guidance_html)
     g = guidance.assign(
         low_bn=guidance["low_usd"] / 1e9, high_bn=guidance["high_usd"] / 1e9,
-        year=guidance["fiscal_year"].map("FY{}".format),
+        year=guidance["fiscal_year"].map(fiscal_year_label),
         outlook=[outlook_text(r) for r in guidance.to_dict("records")],
-        basis=guidance["basis"].map(_title),
-        source=[" | ".join(f"{t}: {u}" for t, u in s) for s in guidance["sources"]],
+        basis=guidance["basis"].map(_title), change=guidance["change"].map(_),
+        source=[" | ".join(f"{_(t)}: {u}" for t, u in s) for s in guidance["sources"]],
     )[["given_date", "low_bn", "high_bn", "year", "outlook", "basis", "change", "source"]]
-    tooltip = [alt.Tooltip("year:N", title="Year"),
-               alt.Tooltip("given_date:T", title="Given", format="%Y-%m-%d"),
-               alt.Tooltip("outlook:N", title="Outlook"), alt.Tooltip("basis:N", title="Basis"),
-               alt.Tooltip("change:N", title="Change"), alt.Tooltip("source:N", title="Source")]
+    day = i18n.d3_date_format()
+    tooltip = [alt.Tooltip("year:N", title=_("Year")),
+               alt.Tooltip("given_date:T", title=_("Given"), format=day),
+               alt.Tooltip("outlook:N", title=_("Outlook")),
+               alt.Tooltip("basis:N", title=_("Basis")),
+               alt.Tooltip("change:N", title=_("Change")),
+               alt.Tooltip("source:N", title=_("Source"))]
     base = alt.Chart(g).encode(
-        x=alt.X("given_date:T", title="Date given", scale=alt.Scale(padding=30)),
-        color=alt.Color("year:N", title="Outlook for"), tooltip=tooltip)
-    layers = [base.mark_rule(strokeWidth=6).encode(y=alt.Y("low_bn:Q", title="USD billions"),
+        x=alt.X("given_date:T", title=_("Date given"), scale=alt.Scale(padding=30)),
+        color=alt.Color("year:N", title=_("Outlook for")), tooltip=tooltip)
+    layers = [base.mark_rule(strokeWidth=6).encode(y=alt.Y("low_bn:Q", title=_("USD billions")),
                                                     y2="high_bn:Q"),
               base.mark_tick(thickness=2, size=18).encode(y="low_bn:Q"),
               base.mark_tick(thickness=2, size=18).encode(y="high_bn:Q")]
@@ -214,19 +232,19 @@ def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) 
     if actuals is not None and not actuals[actuals["fiscal_year"].isin(years)].empty:
         a = actuals[actuals["fiscal_year"].isin(years)]
         a = pd.DataFrame({"year_end": a["period_end_date"], "actual_bn": a["actual_usd"] / 1e9,
-                          "year": a["fiscal_year"].map("FY{}".format),
+                          "year": a["fiscal_year"].map(fiscal_year_label),
                           "verdict": a["verdict"], "basis": a["basis"].map(_title),
-                          "source": "sum of the four quarters in the table of quarters"})
+                          "source": _("sum of the four quarters in the table of quarters")})
         layers.append(alt.Chart(a).mark_point(shape="diamond", size=120, filled=True).encode(
             x="year_end:T", y="actual_bn:Q", color="year:N",
-            tooltip=[alt.Tooltip("year:N", title="Actual for"),
-                     alt.Tooltip("year_end:T", title="Year ended", format="%Y-%m-%d"),
-                     alt.Tooltip("actual_bn:Q", title="USD bn", format=",.2f"),
-                     alt.Tooltip("basis:N", title="Basis"),
-                     alt.Tooltip("verdict:N", title="Against the last outlook"),
-                     alt.Tooltip("source:N", title="Source")]))
-    return alt.layer(*layers).properties(title="Capex outlook as given, and the actual on its "
-                                               "basis")
+            tooltip=[alt.Tooltip("year:N", title=_("Actual for")),
+                     alt.Tooltip("year_end:T", title=_("Year ended"), format=day),
+                     alt.Tooltip("actual_bn:Q", title=_("USD bn"), format=",.2f"),
+                     alt.Tooltip("basis:N", title=_("Basis")),
+                     alt.Tooltip("verdict:N", title=_("Against the last outlook")),
+                     alt.Tooltip("source:N", title=_("Source"))]))
+    return alt.layer(*layers).properties(title=_("Capex outlook as given, and the actual on "
+                                                 "its basis"))
 
 
 def reaction_chart(reactions: pd.DataFrame) -> alt.Chart | None:
@@ -235,32 +253,33 @@ def reaction_chart(reactions: pd.DataFrame) -> alt.Chart | None:
         return None  # the section says why in one line (sections.reactions_html)
     r = reactions.assign(quarter=[periods.label(y, q) for y, q in
                                   zip(reactions["fiscal_year"], reactions["fiscal_quarter"])])
-    r["source"] = "adjusted closes (prices); release date: " + r["source_url"]
+    r["source"] = _("adjusted closes (prices); release date:") + " " + r["source_url"]
     long = r.melt(id_vars=["quarter", "release_date", "session_date", "source"],
                   value_vars=["move_pct", "excess_pct"], var_name="measure", value_name="pct")
-    long["measure"] = long["measure"].map({"move_pct": "Stock move",
-                                           "excess_pct": "Move in excess of QQQ"})
+    long["measure"] = long["measure"].map({"move_pct": _("Stock move"),
+                                           "excess_pct": _("Move in excess of QQQ")})
+    day = i18n.d3_date_format()
     return alt.Chart(long).mark_bar().encode(
-        x=alt.X("quarter:N", sort=None, title="Results for"),
+        x=alt.X("quarter:N", sort=None, title=_("Results for")),
         xOffset="measure:N",
-        y=alt.Y("pct:Q", title="percent, close to close"),
+        y=alt.Y("pct:Q", title=_("percent, close to close")),
         color=alt.Color("measure:N", title=None),
-        tooltip=[alt.Tooltip("quarter:N", title="Results for"),
-                 alt.Tooltip("release_date:T", title="Released", format="%Y-%m-%d"),
-                 alt.Tooltip("session_date:T", title="Session", format="%Y-%m-%d"),
-                 alt.Tooltip("measure:N", title="Measure"),
+        tooltip=[alt.Tooltip("quarter:N", title=_("Results for")),
+                 alt.Tooltip("release_date:T", title=_("Released"), format=day),
+                 alt.Tooltip("session_date:T", title=_("Session"), format=day),
+                 alt.Tooltip("measure:N", title=_("Measure")),
                  alt.Tooltip("pct:Q", title="%", format="+.1f"),
-                 alt.Tooltip("source:N", title="Source")],
-    ).properties(title="Stock reaction on the first session after each release")
+                 alt.Tooltip("source:N", title=_("Source"))],
+    ).properties(title=_("Stock reaction on the first session after each release"))
 
 
 PEER_MEASURES = {  # the drop-down's options, the comparable measure first (the default)
-    ("comparable", "_usd"): "Comparable capex, USD billions",
-    ("capex", "_usd"): "Capex as each company reports it, USD billions",
-    ("comparable", "_yoy_pct"): "Comparable capex growth, year over year (%)",
-    ("capex", "_yoy_pct"): "As-reported capex growth, year over year (%)",
-    ("comparable", "_to_revenue_pct"): "Comparable capex as a share of revenue (%)",
-    ("capex", "_to_revenue_pct"): "As-reported capex as a share of revenue (%)",
+    ("comparable", "_usd"): N_("Comparable capex, USD billions"),
+    ("capex", "_usd"): N_("Capex as each company reports it, USD billions"),
+    ("comparable", "_yoy_pct"): N_("Comparable capex growth, year over year (%)"),
+    ("capex", "_yoy_pct"): N_("As-reported capex growth, year over year (%)"),
+    ("comparable", "_to_revenue_pct"): N_("Comparable capex as a share of revenue (%)"),
+    ("capex", "_to_revenue_pct"): N_("As-reported capex as a share of revenue (%)"),
 }
 
 
@@ -279,32 +298,40 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart | None:
         "quarter_label": p["quarter_label"],
         "own": (p["ticker"] == ticker).map({True: 3.5, False: 1.5}),
         "comparable_src": p["comparable_source"], "capex_src": p["capex_source"],
-        "reported_basis": p["capex_metric"].map(lambda m: "as reported: "
-                                                + _title(m).split(":")[0]),
-        **{name: p[m + s] / (1e9 if s == "_usd" else 1)
-           for (m, s), name in PEER_MEASURES.items()}})
-    comparable = "indexof(datum.measure, 'Comparable') == 0"
-    source = (f"indexof(datum.measure, 'USD') < 0 ? 'computed by the kit from the quarterly "
-              f"rows' : {comparable} ? datum.comparable_src : datum.capex_src")
-    names = list(PEER_MEASURES.values())
+        "reported_basis": p["capex_metric"].map(lambda m: _("as reported: {metric}").format(
+            metric=_title(m).split(":")[0])),
+        **{f"m{i}": p[m + s] / (1e9 if s == "_usd" else 1)  # (a label may hold a ".")
+           for i, (m, s) in enumerate(PEER_MEASURES)}})
+    names = [_(name) for name in PEER_MEASURES.values()]
+
+    def among(kind: str, part: int) -> str:  # is datum.measure one of these measures?
+        chosen = [_(n) for k, n in PEER_MEASURES.items() if k[part] == kind]
+        return f"indexof({json.dumps(chosen)}, datum.measure) >= 0"
+
+    comparable = among("comparable", 0)
+    source = (f"{among('_usd', 1)} ? ({comparable} ? datum.comparable_src : datum.capex_src) "
+              f": {json.dumps(_('computed by the kit from the quarterly rows'))}")
     measure = alt.param(name="measure", value=names[0],
-                        bind=alt.binding_select(options=names, name="Show: "))
+                        bind=alt.binding_select(options=names, name=_("Show: ")))
     pick = alt.selection_point(fields=["ticker"], bind="legend", name="company")
-    return alt.Chart(wide).transform_fold(names, as_=["measure", "value"]).transform_filter(
+    label = f"{json.dumps({f'm{i}': name for i, name in enumerate(names)})}[datum.key]"
+    return alt.Chart(wide).transform_fold([f"m{i}" for i in range(len(names))],
+                                          as_=["key", "value"]).transform_calculate(
+        measure=label).transform_filter(
         alt.datum.measure == measure).transform_filter("isValid(datum.value)").transform_calculate(
-        basis=f"{comparable} ? 'comparable' : datum.reported_basis", source=source).mark_line(
-        point=True).encode(
-        x=alt.X("calendar_label:N", sort=order, title="Calendar quarter"),
+        basis=f"{comparable} ? {json.dumps(_('comparable'))} : datum.reported_basis",
+        source=source).mark_line(point=True).encode(
+        x=alt.X("calendar_label:N", sort=order, title=_("Calendar quarter")),
         y=alt.Y("value:Q", title=None),
-        color=alt.Color("ticker:N", title="Company"),
+        color=alt.Color("ticker:N", title=_("Company")),
         strokeWidth=alt.StrokeWidth("own:Q", legend=None),
         opacity=alt.condition(pick, alt.value(1), alt.value(0.15)),
-        tooltip=[alt.Tooltip("ticker:N", title="Company"),
-                 alt.Tooltip("calendar_label:N", title="Calendar quarter"),
-                 alt.Tooltip("quarter_label:N", title="Company's quarter"),
-                 alt.Tooltip("measure:N", title="Measure"),
-                 alt.Tooltip("value:Q", title="Value", format=",.2f"),
-                 alt.Tooltip("basis:N", title="Basis"),
-                 alt.Tooltip("source:N", title="Source")],
+        tooltip=[alt.Tooltip("ticker:N", title=_("Company")),
+                 alt.Tooltip("calendar_label:N", title=_("Calendar quarter")),
+                 alt.Tooltip("quarter_label:N", title=_("Company's quarter")),
+                 alt.Tooltip("measure:N", title=_("Measure")),
+                 alt.Tooltip("value:Q", title=_("Value"), format=",.2f"),
+                 alt.Tooltip("basis:N", title=_("Basis")),
+                 alt.Tooltip("source:N", title=_("Source"))],
     ).add_params(measure, pick).properties(
-        title="Peers on the same calendar quarters (choose the measure; comparable first)")
+        title=_("Peers on the same calendar quarters (choose the measure; comparable first)"))

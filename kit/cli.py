@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the archive: a briefing per company (all, or the tickers given) per "
                         "earnings release, as of the first session after it, with index.html")
     r.add_argument("--since", help="with --every-release: releases from this date (YYYY-MM-DD)")
+    r.add_argument("--lang", default="en",
+                   help="language of the briefings: en (default) or de; other than English "
+                        "writes <TICKER>-<DATE>.<lang>.html and index.<lang>.html")
     r.add_argument("--force", action="store_true",
                    help="render even briefings whose fingerprint shows they are up to date")
     r.add_argument("--scheduler", metavar="ADDRESS",
@@ -140,13 +143,14 @@ def _render(args, log) -> int:
 
     html.prepare()  # the Vega bundle, in a side process, while the kernels start
     batch = dict(out_dir=args.out, jobs=args.jobs, progress=not args.no_progress,
-                 notebook=args.notebook, force=args.force, scheduler=args.scheduler)
+                 notebook=args.notebook, force=args.force, scheduler=args.scheduler,
+                 lang=args.lang)
     if args.every_release:
         result = render.render_archive(args.tickers or None, args.since, **batch)
     elif len(args.tickers) == 1 and not args.scheduler:
         print(render.render_briefing(args.tickers[0], args.as_of, args.out,
                                      not args.no_progress, args.notebook, force=args.force,
-                                     log=log))
+                                     log=log, lang=args.lang))
         return 0
     else:
         result = render.render_all(args.tickers or None, args.as_of, **batch)
@@ -180,7 +184,7 @@ def _check() -> int:
         total += len(found)
         print(f"{ticker}: {len(found)} finding(s)")
         for r in found.itertuples():
-            print(f"  {r.kind:<9} {r.period}: {r.detail}")
+            print(f"  {r.kind:<9} {r.period}: {r.detail}" + (f" ({r.quoted})" if r.quoted else ""))
     print(f"{total} finding(s) in all")
     as_of = data.as_of_date()
     summary = metrics.trust_summary(as_of)

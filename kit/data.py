@@ -83,15 +83,15 @@ def kept(path: Path, make, replaces: str | None = None) -> pd.DataFrame:
 
 @cache
 def code_digest() -> str:
-    """SHA-256 of the kit's version, its Python code and the versions of the libraries that
-    shape its tables and pages: what a cached frame or a rendered page was made by."""
+    """SHA-256 of the kit's version, its Python code and catalogs, and the versions of the
+    libraries that shape its tables and pages: what a cached frame or a page was made by."""
     from importlib import metadata
 
     from kit import __version__
 
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted([*root.rglob("*.py"), *root.glob("locale/*/LC_MESSAGES/*.po")]):
         if "_shipped" not in path.parts:
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     for name in LIBRARIES:
@@ -100,7 +100,8 @@ def code_digest() -> str:
 
 
 # Libraries whose version changes what the kit makes.
-LIBRARIES = ("altair", "vl-convert-python", "pandas", "papermill", "nbformat", "mistune")
+LIBRARIES = ("altair", "vl-convert-python", "pandas", "papermill", "nbformat", "mistune",
+             "babel")
 
 
 def _loader(name: str):
@@ -119,6 +120,7 @@ load_capex_guidance = _loader("capex_guidance")
 load_earnings_releases = _loader("earnings_releases")
 load_prices = _loader("prices")
 load_statements = _loader("statements")
+load_statement_translations = _loader("statement_translations")
 
 
 def load_all(directory: Path | str | None = None) -> None:

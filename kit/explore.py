@@ -20,18 +20,21 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import HTML, display
 
-from kit import charts, data, metrics, paths, periods, render
+from kit import charts, data, i18n, metrics, paths, periods, render
 from kit.errors import KernelError, OutputError
+from kit.i18n import N_, _
 
 METRICS = {
-    "capex": "Capex as the company reports it (USD bn)",
-    "capex_incl_finance_leases": "Comparable capex: purchases + finance-lease principal (USD bn)",
-    "capex_ttm": "Capex, trailing four quarters (USD bn)",
-    "capex_yoy": "Capex growth, year over year (%)",
-    "capex_to_revenue": "Capex as a share of revenue (%)",
-    "guidance_mid": "Full-year capex outlook for the quarter's fiscal year, midpoint (USD bn)",
+    "capex": N_("Capex as the company reports it (USD bn)"),
+    "capex_incl_finance_leases": N_("Comparable capex: purchases + finance-lease principal "
+                                    "(USD bn)"),
+    "capex_ttm": N_("Capex, trailing four quarters (USD bn)"),
+    "capex_yoy": N_("Capex growth, year over year (%)"),
+    "capex_to_revenue": N_("Capex as a share of revenue (%)"),
+    "guidance_mid": N_("Full-year capex outlook for the quarter's fiscal year, midpoint "
+                       "(USD bn)"),
 }
-ALIGNMENTS = {"calendar": "Calendar quarters", "fiscal": "Fiscal quarters"}
+ALIGNMENTS = {"calendar": N_("Calendar quarters"), "fiscal": N_("Fiscal quarters")}
 CSV_COLUMNS = ["ticker", "metric", "value", "quarter_label", "fiscal_label", "calendar_label",
                "source"]  # what the CSV download holds (the sort keys stay inside)
 DEFAULT_COMPANIES = 4  # the largest spenders, by their latest trailing four quarters
@@ -60,8 +63,8 @@ def explorer_frame(as_of=None) -> pd.DataFrame:
         for fy, grp in g.groupby("fiscal_year"):  # the latest full-year outlook for each year
             last = grp.iloc[-1]
             mid[fy] = ((last["low_usd"] + last["high_usd"]) / 2e9,
-                       " | ".join(url for _, url in last["sources"]))
-        computed = "computed by the kit from the quarterly rows"
+                       " | ".join(url for _kind, url in last["sources"]))
+        computed = _("computed by the kit from the quarterly rows")
         values = {
             "capex": (q["capex_usd"] / 1e9, q.get(f"{c.capex_metric}_source")),
             "capex_incl_finance_leases": (
@@ -102,33 +105,37 @@ class Explorer:
     widget's value and read `selection()`, `spec()`, `table()` or `csv()`.
 
     `out_dir` is where "Render briefing" writes: by default `reports/` at the top of a
-    checkout when the notebook runs inside it, else `reports/` beside the notebook."""
+    checkout when the notebook runs inside it, else `reports/` beside the notebook. `lang`
+    is the language of the widgets, the chart and the briefings it renders; the Language
+    drop-down changes it."""
 
     def __init__(self, as_of=None, frame: pd.DataFrame | None = None,
-                 out_dir: Path | str | None = None):
+                 out_dir: Path | str | None = None, lang: str | None = None):
         self.as_of = as_of
+        i18n.use_language(lang or i18n.current())
         self.frame = explorer_frame(as_of) if frame is None else frame
         self.out_dir = Path(out_dir) if out_dir else _default_reports()
         tickers = largest_spenders(self.frame)
+        self.language = w.Dropdown(options=[(_language_name(code), code)
+                                            for code in i18n.languages()],
+                                   value=i18n.current(), layout=w.Layout(width="240px"))
         self.companies = w.SelectMultiple(options=tickers,
-                                          value=tuple(tickers[:DEFAULT_COMPANIES]), rows=9,
-                                          description="Companies")
-        self.metric = w.Dropdown(options=[(v, k) for k, v in METRICS.items()], value="capex",
-                                 description="Metric", layout=w.Layout(width="520px"))
-        self.alignment = w.ToggleButtons(options=[(v, k) for k, v in ALIGNMENTS.items()],
-                                         value="calendar", description="Align on")
-        self.period = w.SelectionRangeSlider(options=["-"], description="Quarters",
-                                             layout=w.Layout(width="520px"))
+                                          value=tuple(tickers[:DEFAULT_COMPANIES]), rows=9)
+        self.metric = w.Dropdown(options=[(_(v), k) for k, v in METRICS.items()], value="capex",
+                                 layout=w.Layout(width="520px"))
+        self.alignment = w.ToggleButtons(options=[(_(v), k) for k, v in ALIGNMENTS.items()],
+                                         value="calendar")
+        self.period = w.SelectionRangeSlider(options=["-"], layout=w.Layout(width="520px"))
         self.status = w.HTML()  # an error while updating, in words
         self._set_period_options()
         alt.JupyterChart.enable_offline()  # Vega from vl-convert, inlined: no CDN
         self.chart = alt.JupyterChart(self._chart(), embed_options=charts.EMBED_OPTIONS)
         self.table_view = w.HTML()
-        self.csv_button = w.Button(description="Table as CSV", icon="download")
+        self.csv_button = w.Button(icon="download")
         self.downloads = w.HTML()
-        self.briefing_for = w.Dropdown(description="Briefing for")
-        self.render_button = w.Button(description="Render briefing", icon="file-text",
-                                      button_style="primary")
+        self.briefing_for = w.Dropdown()
+        self.render_button = w.Button(icon="file-text", button_style="primary")
+        self._describe()
         self.render_log = w.Output()  # papermill's progress bar
         self.render_result = w.Output()  # the link, as notebook HTML that JupyterLab resolves
         for widget, name in ((self.companies, "kit-companies"), (self.chart, "kit-chart"),
@@ -138,11 +145,38 @@ class Explorer:
         for widget in (self.period, self.companies, self.metric):
             widget.observe(self._on_change, "value")
         self.alignment.observe(self._on_alignment, "value")
+        self.language.observe(self._on_language, "value")
         self.csv_button.on_click(self.offer_csv)
         self.render_button.on_click(self.render_briefing)
         self.update()
 
     # --- what is shown -------------------------------------------------------------------
+
+    def _describe(self) -> None:
+        """The widgets' words in the current language."""
+        self.language.description = _("Language")
+        self.companies.description = _("Companies")
+        self.metric.description = _("Metric")
+        self.alignment.description = _("Align on")
+        self.period.description = _("Quarters")
+        self.csv_button.description = _("Table as CSV")
+        self.briefing_for.description = _("Briefing for")
+        self.render_button.description = _("Render briefing")
+
+    def _on_language(self, change) -> None:
+        """Everything again in the chosen language: words, labels, numbers, dates."""
+        i18n.use_language(change.new)
+        keys = self._range()
+        self.frame = explorer_frame(self.as_of)
+        self._quiet = True
+        try:
+            self.metric.options = [(_(v), k) for k, v in METRICS.items()]
+            self.alignment.options = [(_(v), k) for k, v in ALIGNMENTS.items()]
+        finally:
+            self._quiet = False
+        self._describe()
+        self._set_period_options(keys)
+        self.update()
 
     def _axis(self) -> tuple[str, str]:
         return f"{self.alignment.value}_key", f"{self.alignment.value}_label"
@@ -177,7 +211,7 @@ class Explorer:
     def selection(self) -> pd.DataFrame:
         """The rows the widgets select: chosen companies and metric, within the period. A
         quarter a company reports without this metric keeps its row, with no value."""
-        key, _ = self._axis()
+        key, _label = self._axis()
         lo, hi = self._range()
         f = self.frame
         f = f[f["ticker"].isin(self.companies.value) & (f["metric"] == self.metric.value)
@@ -187,19 +221,22 @@ class Explorer:
     def _chart(self) -> alt.Chart:
         key, label = self._axis()
         sel = self.selection()
-        title = METRICS[self.metric.value]
+        title = _(METRICS[self.metric.value])
         if sel["value"].isna().all():
-            return charts.empty_chart(f"{title}: not in the sources for this selection")
-        x = alt.X(f"{label}:N", title=ALIGNMENTS[self.alignment.value],
+            return charts.empty_chart(_("{title}: not in the sources for this selection")
+                                      .format(title=title))
+        x = alt.X(f"{label}:N", title=_(ALIGNMENTS[self.alignment.value]),
                   scale=alt.Scale(domain=self.quarters()))  # quarters without data stay, empty
-        return alt.Chart(sel[["ticker", label, "value", "quarter_label", "source"]]).mark_line(
+        chart = alt.Chart(sel[["ticker", label, "value", "quarter_label", "source"]]).mark_line(
             point=True, invalid="break-paths-show-domains").encode(
             x=x, y=alt.Y("value:Q", title=title),
-            color=alt.Color("ticker:N", title="Company", sort=list(self.companies.value)),
-            tooltip=[alt.Tooltip("ticker:N", title="Company"),
-                     alt.Tooltip("quarter_label:N", title="Quarter"),
+            color=alt.Color("ticker:N", title=_("Company"), sort=list(self.companies.value)),
+            tooltip=[alt.Tooltip("ticker:N", title=_("Company")),
+                     alt.Tooltip("quarter_label:N", title=_("Quarter")),
                      alt.Tooltip("value:Q", title=title, format=",.2f"),
-                     alt.Tooltip("source:N", title="Source")]).properties(title=title)
+                     alt.Tooltip("source:N", title=_("Source"))]).properties(title=title)
+        locale = charts.localized({}).get("config", {}).get("locale")
+        return chart.configure(locale=locale) if locale else chart
 
     def spec(self) -> dict:
         """The Vega-Lite spec of the chart for the current selection."""
@@ -208,19 +245,20 @@ class Explorer:
     def table(self) -> pd.DataFrame:
         """Quarters down (every quarter of the range), companies across; a missing value
         stays missing."""
-        _, label = self._axis()
+        _key, label = self._axis()
         sel = self.selection()
         wide = sel.pivot_table(index=label, columns="ticker", values="value", aggfunc="first",
                                dropna=False)
         wide = wide.reindex(index=self.quarters(),
                             columns=[t for t in self.companies.value if t in set(sel["ticker"])])
-        return wide.rename_axis(index=ALIGNMENTS[self.alignment.value], columns=None)
+        return wide.rename_axis(index=_(ALIGNMENTS[self.alignment.value]), columns=None)
 
     def styled_table(self):
         """The table as shown: two decimals, "missing" in red italics where a value is."""
         pct = self.metric.value in ("capex_yoy", "capex_to_revenue")
         return (self.table().style
-                .format("{:,.1f}%" if pct else "{:,.2f}", na_rep="missing")
+                .format(lambda v: i18n.pct(v, signed=False) if pct else i18n.number(v),
+                        na_rep=_("missing"))
                 .map(lambda v: "color: #b00020; font-style: italic" if pd.isna(v) else "")
                 .set_table_styles(TABLE_STYLE).set_table_attributes('class="kit-table"'))
 
@@ -237,7 +275,7 @@ class Explorer:
             self.last_spec, self.spec_ready_at = self.chart.spec, time.perf_counter()
             table = self.table()
             self.table_view.value = (self.styled_table().to_html() if table.size
-                                     else "<p>No values.</p>")
+                                     else "<p>" + escape(_("No values.")) + "</p>")
             self.downloads.value = ""  # a CSV offered earlier is stale now
             chosen = list(self.companies.value)
             self.briefing_for.options = chosen
@@ -245,8 +283,9 @@ class Explorer:
                 self.briefing_for.value = chosen[0]
             self.status.value = ""
         except Exception as err:  # noqa: BLE001 - shown to the user instead of a lost traceback
-            self.status.value = (f'<span style="color:#b00020">Could not update the view: '
-                                 f"{escape(type(err).__name__)}: {escape(str(err))}</span>")
+            self.status.value = ('<span style="color:#b00020">'
+                                 + escape(_("Could not update the view:"))
+                                 + f" {escape(type(err).__name__)}: {escape(str(err))}</span>")
 
     def _on_change(self, change) -> None:
         if not self._quiet:
@@ -256,7 +295,7 @@ class Explorer:
         """Keep the same quarters: the range becomes the other alignment's labels of the
         quarters that were in view (for the chosen companies)."""
         old = f"{change.old}_key"
-        key, _ = self._axis()
+        key, _label = self._axis()
         lo, hi = self.period.value
         old_labels = self.frame.drop_duplicates(old).set_index(f"{change.old}_label")[old]
         f = self.frame
@@ -271,8 +310,9 @@ class Explorer:
         """Make the CSV of the selection now and offer it as a download link."""
         b64 = base64.b64encode(self.csv().encode()).decode()
         self.downloads.value = (f'<a download="kit-explorer.csv" '
-                                f'href="data:text/csv;base64,{b64}">Save kit-explorer.csv</a> '
-                                f"({len(self.selection())} rows)")
+                                f'href="data:text/csv;base64,{b64}">'
+                                + escape(_("Save kit-explorer.csv")) + "</a> "
+                                + escape(_("({rows} rows)").format(rows=len(self.selection()))))
 
     # --- rendering a briefing ------------------------------------------------------------
 
@@ -283,24 +323,26 @@ class Explorer:
         self.render_result.clear_output()
         ticker = self.briefing_for.value
         if not ticker:
-            self._result("Choose a company first.")
+            self._result(escape(_("Choose a company first.")))
             return
-        self._result(f"Rendering the {escape(ticker)} briefing…")
+        self._result(escape(_("Rendering the {ticker} briefing…").format(ticker=ticker)))
         self.render_button.disabled = True
         try:
             with self.render_log:
-                path = render.render_briefing(ticker, self.as_of, self.out_dir)
+                path = render.render_briefing(ticker, self.as_of, self.out_dir,
+                                              lang=i18n.current())
         except (render.RenderError, metrics.RequestError, OutputError, KernelError) as err:
-            self._result(f"<b>Failed:</b> {escape(str(err))}")
+            self._result("<b>" + escape(_("Failed:")) + f"</b> {escape(str(err))}")
             return
         finally:
             self.render_button.disabled = False
         href = escape(Path(os.path.relpath(path, Path.cwd())).as_posix())
-        self._result(
-            f'Briefing written: <a href="{href}" target="_blank">{escape(path.name)}</a> '
-            f"({escape(str(path))}). In JupyterLab it opens in a tab: click "
+        self._result(_(
+            'Briefing written: {link} ({path}). In JupyterLab it opens in a tab: click '
             "<b>Trust HTML</b> in that tab's toolbar to draw the charts (a browser opening the "
-            "file directly draws them at once).")
+            "file directly draws them at once).").format(
+            link=f'<a href="{href}" target="_blank">{escape(path.name)}</a>',
+            path=escape(str(path))))
 
     def _result(self, html: str) -> None:
         self.result_html = html  # shown as notebook HTML, whose relative links JupyterLab opens
@@ -309,11 +351,19 @@ class Explorer:
             display(HTML(html))
 
     def show(self):
-        controls = w.HBox([self.companies, w.VBox([self.metric, self.alignment, self.period])])
+        controls = w.HBox([self.companies, w.VBox([self.metric, self.alignment, self.period,
+                                                   self.language])])
         briefing = w.HBox([self.briefing_for, self.render_button])
         return w.VBox([controls, self.status, self.chart, self.table_view,
                        w.HBox([self.csv_button, self.downloads]), briefing, self.render_log,
                        self.render_result])
+
+
+def _language_name(code: str) -> str:
+    """"English", "Deutsch": each language in its own words (Babel)."""
+    from babel import Locale
+
+    return Locale.parse(code).get_display_name(code).capitalize()
 
 
 def _default_reports() -> Path:

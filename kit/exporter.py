@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nbconvert.exporters import Exporter
 
-from kit.html import notebook_title, notebook_to_html
+from kit.html import notebook_to_html
 
 
 class KitExporter(Exporter):
@@ -21,4 +21,4 @@ class KitExporter(Exporter):
     def from_notebook_node(self, nb, resources=None, **kw):
         nb, resources = super().from_notebook_node(nb, resources, **kw)
         name = (resources.get("metadata") or {}).get("name") or "notebook"
-        return notebook_to_html(nb, notebook_title(nb, fallback=name)), resources
+        return notebook_to_html(nb, fallback=name), resources

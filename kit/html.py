@@ -21,7 +21,8 @@ from pathlib import Path
 import mistune
 import vl_convert
 
-from kit import data
+from kit import data, i18n
+from kit.i18n import _
 from kit.sections import SUMMARY_MIME
 
 VEGALITE_MIMES = ("application/vnd.vegalite.v6+json", "application/vnd.vegalite.v5+json")
@@ -61,7 +62,7 @@ EMBED = """
 document.querySelectorAll("div.chart").forEach(function (el) {
   var spec = JSON.parse(document.getElementById(el.id + "-spec").textContent);
   vegaEmbed(el, spec, {actions: false, renderer: "svg"}).catch(function (err) {
-    el.textContent = "This chart could not be drawn: " + err;
+    el.textContent = %s + err;
   });
 });
 """
@@ -128,10 +129,11 @@ def prepare() -> None:
 
 
 def document(title: str, body: str, scripts: str = "", stamp: str = "") -> str:
-    """A complete self-contained page: the kit's style, and a CSP that blocks the network.
-    `stamp` (see `stamp`) goes first in the head, where a batch reads it back."""
+    """A complete self-contained page in the current language: the kit's style, and a CSP
+    that blocks the network. `stamp` (see `stamp`) goes first in the head, where a batch
+    reads it back."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" + stamp +
+        f'<!DOCTYPE html>\n<html lang="{i18n.current()}"><head><meta charset="utf-8">' + stamp +
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
@@ -145,25 +147,35 @@ def page_wide(spec: dict) -> dict:
             "autosize": {"type": "fit-x", "contains": "padding", "resize": True}}
 
 
-def notebook_to_html(nb, title: str | None = None) -> str:
-    """The whole document for an executed notebook, without its code. The title defaults
-    to the one `kit render` gives a briefing, from the parameters papermill recorded."""
-    title = title or notebook_title(nb)
+def notebook_to_html(nb, title: str | None = None, fallback: str | None = None) -> str:
+    """The whole document for an executed notebook, without its code, in the language of
+    its `lang` parameter. The title defaults to the one `kit render` gives a briefing, from
+    the parameters papermill recorded (`fallback` without them)."""
+    with i18n.language(_parameters(nb).get("lang") or i18n.current()):
+        return _document(nb, title or notebook_title(nb, fallback))
+
+
+def _parameters(nb) -> dict:
+    return nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
+
+
+def _document(nb, title: str) -> str:
     body, charts = [], 0
     for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            body.append(mistune.html(cell.source))
+        if cell.cell_type == "markdown":  # in the notebook's language (kit render: already)
+            body.append(mistune.html(_(cell.source)))
         elif cell.cell_type == "code":
             for out in cell.get("outputs", []):
                 html, charts = _output_html(out, charts)
                 body.append(html)
-    scripts = f"<script>{vega_bundle()}</script><script>{EMBED}</script>" if charts else ""
+    embed = EMBED % json.dumps(_("This chart could not be drawn: ")).replace("</", "<\\/")
+    scripts = f"<script>{vega_bundle()}</script><script>{embed}</script>" if charts else ""
     fingerprint = nb.get("metadata", {}).get("kit", {}).get("fingerprint")
     if fingerprint:
-        body.append(f'<footer class="meta"><p>Render fingerprint {escape(fingerprint)} '
-                    "(notebook, kit code, parameters and the data visible on the briefing's "
-                    "date): `kit render` renders this page again only when it changes.</p>"
-                    "</footer>")
+        body.append('<footer class="meta"><p>' + escape(_(
+            "Render fingerprint {fingerprint} (notebook, kit code, parameters and the data "
+            "visible on the briefing's date): `kit render` renders this page again only when "
+            "it changes.").format(fingerprint=fingerprint)) + "</p></footer>")
     return document(title, "".join(body), scripts, stamp(fingerprint, _summary(nb)))
 
 
@@ -187,12 +199,15 @@ def _summary(nb) -> dict | None:
     return None
 
 
-def notebook_title(nb, fallback: str = "AI-infrastructure briefing") -> str:
-    params = nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
+def notebook_title(nb, fallback: str | None = None) -> str:
+    """"META AI-infrastructure briefing as of 2024-04-25", in the current language."""
+    params = _parameters(nb)
     if params.get("ticker"):
-        when = f" as of {params['as_of']}" if params.get("as_of") else ""
-        return f"{params['ticker']} AI-infrastructure briefing{when}"
-    return fallback
+        if params.get("as_of"):
+            return _("{ticker} AI-infrastructure briefing as of {date}").format(
+                ticker=params["ticker"], date=i18n.date(params["as_of"]))
+        return _("{ticker} AI-infrastructure briefing").format(ticker=params["ticker"])
+    return fallback or _("AI-infrastructure briefing")
 
 
 def _output_html(out, charts: int) -> tuple[str, int]:

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit import data, periods
+from kit import data, i18n, periods
 from kit.errors import NoDataYet, RequestError
+from kit.i18n import N_, _, usd_bn, usd_bn_range, usd_bn_short, usd_m
+from kit.i18n import date as _date
 from kit.schema import (
     BENCHMARK,
     COMPARABLE,
@@ -32,27 +34,37 @@ from kit.schema import (
 YEAR_KINDS = (*LEVEL_KINDS, "at_least", "at_most", "raise_by")  # full-year outlooks: steps
 # The words for a metric, shared by sections, charts, the explorer and `kit data check`.
 METRIC_NAMES = {
-    COMPARABLE: "Capex including principal payments on finance leases",
-    "purchases_of_property_and_equipment": "Purchases of property and equipment",
-    "finance_lease_principal_payments": "Principal payments on finance leases",
-    "capex_incl_finance_lease_additions": "Capex including finance leases",
-    "ocf_minus_free_cash_flow": "Operating cash flow minus free cash flow",
-    "revenue": "Revenue",
+    COMPARABLE: N_("Capex including principal payments on finance leases"),
+    "purchases_of_property_and_equipment": N_("Purchases of property and equipment"),
+    "finance_lease_principal_payments": N_("Principal payments on finance leases"),
+    "capex_incl_finance_lease_additions": N_("Capex including finance leases"),
+    "ocf_minus_free_cash_flow": N_("Operating cash flow minus free cash flow"),
+    "revenue": N_("Revenue"),
 }
-COMPARABLE_DEFINITION = ("purchases of property and equipment plus principal payments on "
-                         "finance leases")
+COMPARABLE_DEFINITION = N_("purchases of property and equipment plus principal payments on "
+                           "finance leases")
 BASIS_REASONS = {  # why no verdict: the outlook's basis has no actual in the kit
-    "net_cash_capex": "the outlook is cash capex net of proceeds from sales and incentives; "
-                      "the kit has gross purchases, not the net figure",
-    "accrual_capex": "the outlook is accrual-basis capex; the kit has cash figures only",
-    "unstated": "the outlook does not say which capex measure it is, so no actual in the kit "
-                "is known to be on its basis",
+    "net_cash_capex": N_("the outlook is cash capex net of proceeds from sales and incentives; "
+                         "the kit has gross purchases, not the net figure"),
+    "accrual_capex": N_("the outlook is accrual-basis capex; the kit has cash figures only"),
+    "unstated": N_("the outlook does not say which capex measure it is, so no actual in the "
+                   "kit is known to be on its basis"),
 }
 _PUBLISHED_WORDS = {
-    "release": "the earnings release", "release_comparative": "a later release's comparative",
-    "filing": "the filing", "filing_deadline": "the filing deadline; no release date known",
-    "stated": "the date its page gives",
+    "release": N_("the earnings release"),
+    "release_comparative": N_("a later release's comparative"),
+    "filing": N_("the filing"), "filing_deadline": N_("the filing deadline; no release date known"),
+    "stated": N_("the date its page gives"),
 }
+DERIVATIONS = {"reported": N_("reported"), "ytd_difference": N_("year-to-date difference"),
+               "identity": N_("cash-flow identity"), "sum": N_("sum")}
+
+
+def metric_name(metric: str, in_sentence: bool = False) -> str:
+    """A metric in words, in the current language; `in_sentence`: as it reads inside a
+    sentence (lowercase in English, German nouns keep their capital)."""
+    name = _(METRIC_NAMES[metric]) if metric in METRIC_NAMES else metric
+    return i18n.in_sentence(name) if in_sentence else name
 
 
 @dataclass
@@ -194,7 +206,7 @@ def current_financials(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
 def quarter_label(fiscal_year, fiscal_quarter, calendar_year, calendar_quarter) -> str:
     label = periods.label(fiscal_year, fiscal_quarter)
     if (fiscal_year, fiscal_quarter) != (calendar_year, calendar_quarter):
-        label += f" ({periods.label(calendar_year, calendar_quarter, 'CY')})"
+        label += f" ({periods.label(calendar_year, calendar_quarter, 'CY')})"  # GJ25 Q2 (KJ24 Q4)
     return label
 
 
@@ -223,14 +235,18 @@ def measures(cur: pd.DataFrame, capex_metric: str, as_of: pd.Timestamp,
     (the briefs are kept), for the peers of every company.
     """
     cur = cur.copy()
-    cur["source"] = [_source_text(r, as_of) for r in cur.to_dict("records")] if sources \
-        else None
-    cur["brief"] = [f"{r['source_id']}, {r['derivation']}; public from "
-                    f"{r['published_date']:%Y-%m-%d} ({_PUBLISHED_WORDS[r['published_basis']]})"
-                    for r in cur.to_dict("records")]
+    parts = [_source_parts(r, as_of) for r in cur.to_dict("records")] if sources else None
+    cur["source"] = [_joined(*p) for p in parts] if sources else None
+    cur["origin"] = [p[1] for p in parts] if sources else None  # the source's own words
+    cur["how"] = [p[0] for p in parts] if sources else None
+    cur["published"] = [p[2] for p in parts] if sources else None
+    cur["brief"] = [_("{source}, {derivation}; public from {date} ({how})").format(
+        source=r["source_id"], derivation=_(DERIVATIONS.get(r["derivation"], r["derivation"])),
+        date=_date(r["published_date"]), how=_(_PUBLISHED_WORDS[r["published_basis"]]))
+        for r in cur.to_dict("records")]
     out = cur.pivot(index="period_end_date", columns="metric", values="value_usd").add_suffix(
         "_usd")
-    for column in ("source", "brief", "url"):
+    for column in ("source", "brief", "url", "origin", "how", "published"):
         out = out.join(cur.pivot(index="period_end_date", columns="metric",
                                  values=f"source_{column}" if column == "url" else column)
                        .add_suffix(f"_{column}"))
@@ -241,20 +257,21 @@ def measures(cur: pd.DataFrame, capex_metric: str, as_of: pd.Timestamp,
     days = (out.index.to_series() - labels["period_start_date"].reindex(out.index)).dt.days + 1
     out["weeks"] = (days / 7).round().astype(int)
     for metric in METRICS:
-        for suffix in ("_usd", "_source", "_brief", "_url"):
+        for suffix in ("_usd", "_source", "_brief", "_url", "_origin", "_how", "_published"):
             if metric + suffix not in out:
                 out[metric + suffix] = float("nan") if suffix == "_usd" else None
     index = out["fiscal_year"] * 4 + out["fiscal_quarter"]
     weeks_before = pd.Series(out["weeks"].to_numpy(), index=index.to_numpy()).reindex(index - 4)
-    out["yoy_note"] = [f"{w} weeks against {b:.0f} a year earlier" if pd.notna(b) and w != b
-                       else "" for w, b in zip(out["weeks"], weeks_before.to_numpy())]
+    out["yoy_note"] = [_("{weeks} weeks against {before} a year earlier").format(
+        weeks=w, before=f"{b:.0f}") if pd.notna(b) and w != b else ""
+        for w, b in zip(out["weeks"], weeks_before.to_numpy())]
     for name, metric in (("capex", capex_metric), ("comparable", COMPARABLE)):
         _growth(out, name, out[f"{metric}_usd"], index)
     parts = SUMS[COMPARABLE]
     out["comparable_missing"] = [
         "" if pd.notna(row[f"{COMPARABLE}_usd"]) else ", ".join(
-            METRIC_NAMES[m].lower() + (f" (not public by {as_of:%Y-%m-%d})"
-                                        if (m, end) in later else "")
+            metric_name(m, in_sentence=True) + (" (" + _("not public by {date}").format(
+                date=_date(as_of)) + ")" if (m, end) in later else "")
             for m in parts if pd.isna(row[f"{m}_usd"]))
         for end, row in out.iterrows()]
     return out.reset_index()
@@ -275,23 +292,30 @@ def _growth(out: pd.DataFrame, name: str, values: pd.Series, index: pd.Series) -
     out[f"{name}_to_revenue_pct"] = values / out["revenue_usd"] * 100
 
 
-def _source_text(row: dict, as_of: pd.Timestamp) -> str:
-    """Where a figure comes from and which document made it public, naming no document
-    dated after `as_of`."""
+def _source_parts(row: dict, as_of: pd.Timestamp) -> tuple[str, str, str]:
+    """Where a figure comes from, naming no document dated after `as_of`: how it was
+    derived (words), where in its source (the source's own identifiers and notation, as
+    the source writes them), and which document made it public (words)."""
     if row["derivation"] == "sum":
-        text = f"sum: {row['derivation_detail']}"
+        how, where = _("sum"), row["derivation_detail"]
     else:
-        how = {"ytd_difference": "derived", "identity": "from the release's own cash-flow "
-                                                        "identity"}.get(row["derivation"])
-        text = f"{row['source_id']}: {row['source_detail']}" + (
-            f" ({how}: {row['derivation_detail']})"
-            if how and row["derivation_detail"] not in row["source_detail"] else "")
+        word = {"ytd_difference": N_("derived"),
+                "identity": N_("from the release's own cash-flow identity")}.get(
+            row["derivation"])
+        how, where = "", f"{row['source_id']}: {row['source_detail']}"
+        if word and row["derivation_detail"] not in row["source_detail"]:
+            how, where = _(word), f"{where} ({row['derivation_detail']})"
+    when = []
     filed = row.get("source_filed_date")
     if filed is not None and not pd.isna(filed) and filed <= as_of:
-        text += f"; copied from the filing of {filed:%Y-%m-%d}"
-    text += (f"; public from {row['published_date']:%Y-%m-%d} "
-             f"({_PUBLISHED_WORDS[row['published_basis']]})")
-    return text
+        when.append(_("copied from the filing of {date}").format(date=_date(filed)))
+    when.append(_("public from {date} ({how})").format(
+        date=_date(row["published_date"]), how=_(_PUBLISHED_WORDS[row["published_basis"]])))
+    return how, where, "; ".join(when)
+
+
+def _joined(how: str, where: str, when: str) -> str:
+    return (f"{how}: " if how else "") + f"{where}; {when}"
 
 
 def annual(quarters: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -313,17 +337,19 @@ def peers(as_of: pd.Timestamp, since_year: int = 2020) -> pd.DataFrame:
     one date, and each shows the same peers."""
     files = tuple((f.stat().st_mtime_ns, f.stat().st_size)
                   for f in (data.data_dir() / "financials.csv", data.data_dir() / "companies.csv"))
-    return _peers(pd.Timestamp(as_of), since_year, str(data.data_dir()), files).copy()
+    return _peers(pd.Timestamp(as_of), since_year, str(data.data_dir()), files,
+                  i18n.current()).copy()
 
 
 @cache
-def _peers(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple) -> pd.DataFrame:
+def _peers(as_of: pd.Timestamp, since_year: int, directory: str, files: tuple,
+           lang: str) -> pd.DataFrame:
     """_peers_of, kept in the kit's cache for the kernels of a batch: the briefings of one
     date share it, and `kit render` computes it while the kernels start (kit.render)."""
     content = hashlib.sha256()  # by content, not path: a Dask worker's copy shares it
     for name in ("financials.csv", "companies.csv"):
         content.update((Path(directory) / name).read_bytes())
-    key = hashlib.sha256(repr((as_of, since_year, content.hexdigest(), data.code_digest()))
+    key = hashlib.sha256(repr((as_of, since_year, content.hexdigest(), data.code_digest(), lang))
                          .encode()).hexdigest()[:24]
     return data.kept(data.cache_dir() / "peers" / f"{key}.pkl",
                      lambda: _peers_of(as_of, since_year, directory, files))
@@ -384,7 +410,7 @@ def _public_quarters(mine: pd.DataFrame, ticker: str, capex_metric: str, as_of: 
     public = mine["published_date"] <= as_of
     later = pending(mine, as_of)
     key = (ticker, capex_metric, since_year, int(public.sum()), frozenset(later),
-           as_of if later else None, files)
+           as_of if later else None, files, i18n.current())
     if key not in _PUBLIC_QUARTERS:
         q = measures(as_of_rows(mine, as_of), capex_metric, as_of, later, sources=False) \
             if public.any() else pd.DataFrame()
@@ -425,11 +451,12 @@ def guidance_steps(g: pd.DataFrame) -> pd.DataFrame:
                 prev = before[-1]
                 step.update(guidance_kind=prev["guidance_kind"],
                             low_usd=prev["low_usd"] + raise_, high_usd=prev["high_usd"] + raise_,
-                            level_note=f"{outlook_text(prev)} (given {prev['given_date']:%Y-%m-%d})"
-                                       f" + the {bn(raise_)} raise")
+                            level_note=_("{outlook} (given {date}) + the {amount} raise").format(
+                                outlook=outlook_text(prev), date=_date(prev["given_date"]),
+                                amount=bn(raise_)))
             else:
-                step["level_note"] = (f"a raise of {bn(raise_)}; the level it raises is not in "
-                                      "the data")
+                step["level_note"] = _("a raise of {amount}; the level it raises is not in the "
+                                       "data").format(amount=bn(raise_))
         levels.append(step)
     steps = []
     key = ["fiscal_year", "given_date", "guidance_kind", "low_usd", "high_usd"]
@@ -439,7 +466,7 @@ def guidance_steps(g: pd.DataFrame) -> pd.DataFrame:
         notes = [n for n in grp["level_note"] if n]
         steps.append(dict(zip(key, k), basis=grp["basis"].iloc[0],
                           level_note="; ".join(notes) + (
-                              "; also stated as a level" if notes and len(notes) < len(grp)
+                              "; " + _("also stated as a level") if notes and len(notes) < len(grp)
                               else ""),
                           sources=list(zip(grp["source_type"], grp["source_url"])),
                           stated_prior=(prior[["prior_low_usd", "prior_high_usd"]].iloc[0]
@@ -452,11 +479,11 @@ def guidance_steps(g: pd.DataFrame) -> pd.DataFrame:
         changes.append(_change(None if prev is None else (prev["low_usd"], prev["high_usd"]),
                                (r["low_usd"], r["high_usd"])))
         stated = r["stated_prior"]
-        said = None if stated is None else f"source states the prior outlook as " \
-                                           f"{_amount(*stated)}"
+        said = None if stated is None else _("source states the prior outlook as {amount}") \
+            .format(amount=_amount(*stated))
         if said and prev is not None and not _same(tuple(stated),
                                                    (prev["low_usd"], prev["high_usd"])):
-            notes.append(f"{said}; that step is not in the data")
+            notes.append(said + "; " + _("that step is not in the data"))
         elif said and prev is None:
             notes.append(said)
         else:
@@ -472,17 +499,17 @@ def _same(a: tuple, b: tuple) -> bool:
 
 def _change(prev, new) -> str:
     if prev is None:
-        return "first given"
+        return N_("first given")  # words of the data, translated where shown
     if _same(prev, new):
-        return "held"
+        return N_("held")
     (pl, ph), (nl, nh) = prev, new
     pl, nl = (ph if pd.isna(pl) else pl), (nh if pd.isna(nl) else nl)
     ph, nh = (pl if pd.isna(ph) else ph), (nl if pd.isna(nh) else nh)
     if nl >= pl and nh >= ph:
-        return "raised"
+        return N_("raised")
     if nl <= pl and nh <= ph:
-        return "cut"
-    return "narrowed" if nl >= pl and nh <= ph else "widened"
+        return N_("cut")
+    return N_("narrowed") if nl >= pl and nh <= ph else N_("widened")
 
 
 def guidance_history(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -510,27 +537,36 @@ def outlook_text(g: dict, with_period: bool = False) -> str:
     points."""
     kind, low, high = g["guidance_kind"], g["low_usd"], g["high_usd"]
     amount = _amount(low, high)
-    text = {"about": f"about {amount}", "at_least": f"at least {bn(low)}",
-            "at_most": f"up to {bn(high)}", "raise_by": f"raised by {bn(low)}",
-            "quarterly_run_rate": f"about {amount} a quarter"}.get(kind, amount)
+    words = {"about": N_("about {amount}"), "at_least": N_("at least {amount}"),
+             "at_most": N_("up to {amount}"), "raise_by": N_("raised by {amount}"),
+             "quarterly_run_rate": N_("about {amount} a quarter")}
+    text = _(words.get(kind, "{amount}")).format(
+        amount=bn(low) if kind in ("at_least", "raise_by") else bn(high) if kind == "at_most"
+        else amount)
     if not with_period:
         return text
-    period = f"FY{int(g['fiscal_year'])}"
+    period = fiscal_year_label(g["fiscal_year"])
     if not pd.isna(g.get("fiscal_quarter")):
         period += f" Q{int(g['fiscal_quarter'])}"
     elif g["per"] == "quarter" and kind != "quarterly_run_rate":
-        text += " each quarter"
-    return f"{text} for {period}"
+        text = _("{outlook} each quarter").format(outlook=text)
+    return _("{outlook} for {period}").format(outlook=text, period=period)
+
+
+def fiscal_year_label(year) -> str:
+    """"FY2024", "GJ2024"."""
+    # L10N: a fiscal year, e.g. FY2024 (German: GJ2024)
+    return _("FY{year}").format(year=int(year))
 
 
 def _amount(low, high) -> str:
     if pd.isna(high) or pd.isna(low) or low == high:
         return bn(low if not pd.isna(low) else high)
-    return f"${low / 1e9:g}–{high / 1e9:g} billion"
+    return usd_bn_range(low, high)
 
 
 def bn(usd: float) -> str:
-    return f"${round(usd / 1e9, 3):g} billion"
+    return usd_bn_short(usd)
 
 
 def current_outlook(steps: pd.DataFrame, as_of: pd.Timestamp, fye: str) -> dict | None:
@@ -587,21 +623,22 @@ def verdicts(steps: pd.DataFrame, others: pd.DataFrame, quarters: pd.DataFrame, 
 def _actual(quarters: pd.DataFrame, basis: str, fy: int, q: int | None):
     """(actual, None) on the basis, or (None, why not)."""
     if basis not in METRICS:
-        return None, BASIS_REASONS[basis]
+        return None, _(BASIS_REASONS[basis])
     column = f"{basis}_usd"
     mine = quarters[quarters["fiscal_year"] == fy]
     if q is not None:
         value = mine.loc[mine["fiscal_quarter"] == q, column] if column in mine else []
         if len(value) and pd.notna(value.iloc[0]):
             return value.iloc[0], None
-        return None, f"{METRIC_NAMES[basis].lower()}, the outlook's basis, " \
-                     f"is not known for {periods.label(fy, q)}"
+        return None, _("{metric}, the outlook's basis, is not known for {period}").format(
+            metric=metric_name(basis, in_sentence=True), period=periods.label(fy, q))
     year = annual(quarters, basis)
     year = year[year["fiscal_year"] == fy]
     if len(year):
         return year["actual_usd"].iloc[0], None
-    return None, f"{METRIC_NAMES[basis].lower()}, the outlook's basis, is not " \
-                 f"known for all four quarters of FY{int(fy)}"
+    return None, _("{metric}, the outlook's basis, is not known for all four quarters of "
+                   "{year}").format(metric=metric_name(basis, in_sentence=True),
+                                    year=fiscal_year_label(fy))
 
 
 def _verdict(g: dict, per: str, fy, q, actual, reason) -> dict:
@@ -611,24 +648,26 @@ def _verdict(g: dict, per: str, fy, q, actual, reason) -> dict:
                reason=reason or "", sources=g.get("sources") or [
                    (g.get("source_type"), g.get("source_url"))])
     if g["guidance_kind"] == "raise_by":
-        actual, reason = None, "the last outlook is a raise whose level is not in the data"
+        actual, reason = None, _("the last outlook is a raise whose level is not in the data")
     if actual is None:
         status = "not_comparable" if g["basis"] not in METRICS else "not_known"
         return dict(row, actual_usd=float("nan"), status=status,
-                    verdict=f"not comparable: {reason}" if status == "not_comparable"
-                    else f"no verdict yet: {reason}")
+                    verdict=_("not comparable: {reason}").format(reason=reason)
+                    if status == "not_comparable"
+                    else _("no verdict yet: {reason}").format(reason=reason))
     low, high, kind = g["low_usd"], g["high_usd"], g["guidance_kind"]
     floor = low if kind == "at_least" else -float("inf") if kind == "at_most" else low
     cap = high if kind in ("at_most", "range", "point", "about", "quarterly_run_rate") \
         else float("inf")
     status = "above" if actual > cap else "below" if actual < floor else "within"
     if status == "within":
-        verdict = {"at_least": "at or above the outlook's floor",
-                   "at_most": "within the outlook's cap"}.get(
-            kind, "equal to the outlook" if low == high else "within the outlook")
+        verdict = _({"at_least": N_("at or above the outlook's floor"),
+                     "at_most": N_("within the outlook's cap")}.get(
+            kind, N_("equal to the outlook") if low == high else N_("within the outlook")))
     else:
         gap = actual - cap if status == "above" else floor - actual
-        verdict = f"${gap / 1e9:,.2f} billion {status} the outlook"
+        verdict = (_("{amount} above the outlook") if status == "above"
+                   else _("{amount} below the outlook")).format(amount=usd_bn(gap))
     return dict(row, status=status, verdict=verdict)
 
 
@@ -667,7 +706,7 @@ def reactions(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
         bench_move = (bench.get(d1) / bench.get(d0) - 1) * 100
         rows.append(dict(fiscal_year=r.fiscal_year, fiscal_quarter=r.fiscal_quarter,
                          release_date=r.release_date,
-                         timing=r.timing if not pd.isna(r.timing) else "not stated",
+                         timing=r.timing if not pd.isna(r.timing) else "not_stated",
                          base_date=d0, session_date=d1,
                          base_close_usd=base.iloc[-1], session_close_usd=after.iloc[0],
                          move_pct=move, benchmark_move_pct=bench_move,
@@ -686,7 +725,8 @@ def _closes(prices: pd.DataFrame, ticker: str) -> pd.Series:
 def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """What a reader should know about the figures behind a company's briefing.
 
-    One row per finding: `kind` is conflict (sources give different figures for the same
+    One row per finding (`quoted`: the source's own figures it rests on, as the source
+    writes them): `kind` is conflict (sources give different figures for the same
     quarter, beyond rounding), identity (a source's figure fails its own cash-flow identity
     and is not used), revision (a later filing changed a figure), gap (a quarter missing
     between the first and last one the sources cover, or a component of the comparable
@@ -700,8 +740,8 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     fin = fin[(fin["ticker"] == ticker) & (fin["published_date"] <= as_of)]
     rows = []
 
-    def add(kind, period, detail):
-        rows.append(dict(ticker=ticker, kind=kind, period=period, detail=detail))
+    def add(kind, period, detail, quoted=""):
+        rows.append(dict(ticker=ticker, kind=kind, period=period, detail=detail, quoted=quoted))
 
     label = {e: periods.label(y, q) for e, y, q in
              zip(fin["period_end_date"], fin["fiscal_year"], fin["fiscal_quarter"])}
@@ -710,67 +750,73 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         fixed = fin[(fin["metric"] == r.metric) & (fin["period_end_date"] == r.period_end_date)
                     & (fin["derivation"] == "identity")]
         add("identity", label[r.period_end_date],
-            f"{r.metric} ({r.source_id}) {r.value_usd / 1e6:,.0f}M fails the release's own "
-            "cash-flow identity" + (f"; {fixed['value_usd'].iloc[0] / 1e6:,.0f}M from the "
-                                    f"identity ({fixed['derivation_detail'].iloc[0]}) is used"
-                                    if len(fixed) else ""))
+            _("{metric} ({source}) {amount} fails the release's own cash-flow identity").format(
+                metric=metric_name(r.metric), source=r.source_id, amount=usd_m(r.value_usd))
+            + ("; " + _("{amount} from the identity is used").format(
+                amount=usd_m(fixed["value_usd"].iloc[0])) if len(fixed) else ""),
+            fixed["derivation_detail"].iloc[0] if len(fixed) else "")
     reported = fin[(fin["derivation"] != "sum") & (fin["identity_check"] != "fails")]
     for (metric, end), grp in reported.groupby(["metric", "period_end_date"]):
         latest = grp.sort_values("published_date").groupby("source_id").tail(1)
         slack = 2 * ROUNDING_USD + latest["precision_usd"].fillna(0).max()
         if latest["value_usd"].max() - latest["value_usd"].min() > slack:
-            versions = "; ".join(f"{r.source_id} {r.value_usd / 1e6:,.0f}M"
+            versions = "; ".join(f"{r.source_id} {usd_m(r.value_usd)}"
                                  for r in latest.sort_values("source_id").itertuples())
-            add("conflict", label[end], f"{metric}: {versions}")
+            add("conflict", label[end], f"{metric_name(metric)}: {versions}")
         for src, versions in grp.groupby("source_id"):
             if versions["value_usd"].nunique() > 1:
                 v = versions.sort_values("published_date")
-                add("revision", label[end], f"{metric} ({src}): " + " then ".join(
-                    f"{r.value_usd / 1e6:,.0f}M ({r.published_date:%Y-%m-%d})"
-                    for r in v.itertuples()))
+                add("revision", label[end], f"{metric_name(metric)} ({src}): " + _(" then ")
+                    .join(f"{usd_m(r.value_usd)} ({_date(r.published_date)})"
+                          for r in v.itertuples()))
     for metric in (company["capex_metric"], "revenue"):
         have = fin[fin["metric"] == metric]
         if have.empty:
-            add("gap", "all", f"{metric}: not in the sources")
+            add("gap", _("all"), _("{metric}: not in the sources").format(
+                metric=metric_name(metric)))
             continue
         missing = _missing_quarters(have)
         if missing:
-            add("gap", ", ".join(missing), f"{metric}: missing between the first and the last "
-                                           "quarter the sources cover (not in any source, or "
-                                           "not derivable because year-to-date periods do not "
-                                           "line up); not estimated")
+            add("gap", ", ".join(missing), _(
+                "{metric}: missing between the first and the last quarter the sources cover "
+                "(not in any source, or not derivable because year-to-date periods do not line "
+                "up); not estimated").format(metric=metric_name(metric)))
     cur = as_of_rows(fin, as_of)
     capex = cur[cur["metric"] == company["capex_metric"]]["period_end_date"]
     for part in SUMS[COMPARABLE]:
         have = set(cur.loc[cur["metric"] == part, "period_end_date"])
         lacking = [label[e] for e in sorted(capex) if e not in have]
         if lacking:
-            add("gap", _span(lacking), f"comparable measure: {METRIC_NAMES[part].lower()} "
-                                       f"not in the sources for {len(lacking)} of "
-                                       f"{len(capex)} quarters; comparable capex is left "
-                                       "empty there, never a partial sum")
+            add("gap", _span(lacking), _(
+                "comparable measure: {metric} not in the sources for {missing} of {quarters} "
+                "quarters; comparable capex is left empty there, never a partial sum").format(
+                metric=metric_name(part, in_sentence=True), missing=len(lacking),
+                quarters=len(capex)))
     for how, grp in cur[~cur["derivation"].isin(["reported"])].groupby("derivation"):
-        add("derived", f"{len(grp)} quarters",
-            f"{how}: " + ", ".join(sorted({m for m in grp["metric"]})))
+        add("derived", _("{count} quarters").format(count=len(grp)),
+            f"{_(DERIVATIONS.get(how, how))}: "
+            + ", ".join(sorted({metric_name(m) for m in grp["metric"]})))
     for r in cur[cur["published_basis"] == "filing_deadline"].itertuples():
         add("date", label[r.period_end_date],
-            f"{r.metric}: no release date in the sources; taken as public from "
-            f"{r.published_date:%Y-%m-%d}, the day its 10-Q/10-K was due at the latest")
+            _("{metric}: no release date in the sources; taken as public from {date}, the day "
+              "its 10-Q/10-K was due at the latest").format(metric=metric_name(r.metric),
+                                                            date=_date(r.published_date)))
     rel = releases(ticker, as_of)
     if rel.empty:
-        add("date", "all", "no earnings release dates in the sources: stock reactions are not "
-                           "computed")
+        add("date", _("all"), _("no earnings release dates in the sources: stock reactions are "
+                                "not computed"))
     for r in rel[rel["date_check"] == "corrected"].itertuples():
-        add("date", periods.label(r.fiscal_year, r.fiscal_quarter), r.note)
+        add("date", periods.label(r.fiscal_year, r.fiscal_quarter), _(r.note))
     st = data.load_statements()
     st = st[st["ticker"] == ticker]
     for r in st[st["event_date"].isna()].itertuples():
-        add("statement", "undated", f"{r.statement_id}: no date on the page; not in the "
-                                    f"guidance tracker ({r.source_url})")
+        add("statement", _("undated"), _("{statement}: no date on the page; not in the "
+                                         "guidance tracker ({url})").format(
+            statement=r.statement_id, url=r.source_url))
     for r in st[st["conflict"].notna()].itertuples():
         if pd.isna(r.event_date) or r.event_date <= as_of:
-            add("conflict", r.fiscal_period or "", f"{r.statement_id}: {r.conflict}")
-    return pd.DataFrame(rows, columns=["ticker", "kind", "period", "detail"])
+            add("conflict", r.fiscal_period or "", f"{r.statement_id}: {_(r.conflict)}")
+    return pd.DataFrame(rows, columns=["ticker", "kind", "period", "detail", "quoted"])
 
 
 def _missing_quarters(have: pd.DataFrame) -> list[str]:
@@ -780,7 +826,8 @@ def _missing_quarters(have: pd.DataFrame) -> list[str]:
 
 
 def _span(labels: list[str]) -> str:
-    return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
+    return labels[0] if len(labels) == 1 else _("{first} to {last}").format(
+        first=labels[0], last=labels[-1])
 
 
 # --- the briefing and its summaries ---------------------------------------------------------
@@ -791,18 +838,21 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
     company = data.load_companies().set_index("ticker").loc[ticker]
     quarters = quarterly(ticker, as_of, company["capex_metric"])
     statements = data.load_statements()
-    statements = statements[(statements["ticker"] == ticker)
-                            & (statements["event_date"] <= as_of)]
+    statements = with_translations(statements[(statements["ticker"] == ticker)
+                                              & (statements["event_date"] <= as_of)])
     rows = _guidance_rows(ticker, as_of)
     steps, others = guidance_steps(rows), other_outlooks(rows)
     notes = []
     latest = quarters.dropna(subset=["capex_usd"]).tail(1)
     missing = quarters[quarters["capex_usd"].isna()]
     if not missing.empty:
-        notes.append(f"{', '.join(missing['quarter_label'])}: {company['capex_metric']} is not "
-                     f"in the sources as of {as_of:%Y-%m-%d}; shown as missing, not estimated.")
+        notes.append(_("{quarters}: {metric} is not in the sources as of {date}; shown as "
+                       "missing, not estimated.").format(
+            quarters=", ".join(missing["quarter_label"]),
+            metric=metric_name(company["capex_metric"]), date=_date(as_of)))
     if not latest.empty and pd.isna(latest["revenue_usd"].iloc[0]):
-        notes.append(f"{latest['quarter_label'].iloc[0]}: revenue is not in the sources.")
+        notes.append(_("{quarter}: revenue is not in the sources.").format(
+            quarter=latest["quarter_label"].iloc[0]))
     fye = company["fiscal_year_end"]
     return Briefing(
         ticker=ticker, company_name=company["company_name"], as_of=as_of,
@@ -817,23 +867,40 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         reactions_note=reactions_note(ticker, as_of, pd.notna(company["added_from"])))
 
 
+def with_translations(statements: pd.DataFrame) -> pd.DataFrame:
+    """Statements with `translation`: the kit's translation into the current language (the
+    `text_en` column for English, else statement_translations), empty where there is none
+    or the statement is in that language already."""
+    lang = i18n.current()
+    if lang == i18n.SOURCE:
+        found = statements["text_en"]
+    else:
+        t = data.load_statement_translations()
+        found = statements["statement_id"].map(
+            t[t["lang"] == lang].set_index("statement_id")["text"])
+    return statements.assign(translation=found.where(statements["text_lang"] != lang))
+
+
 def reactions_note(ticker: str, as_of: pd.Timestamp, added: bool) -> str:
     """One line for the reaction section: why it is empty (no release dates, no prices), or
     where the releases' timing comes from when SEC filing times give it. `added`: the
     company was added from SEC (`kit data add`)."""
     rel = releases(ticker, as_of)
     if rel.empty:
-        return (f"No earnings release dates for {ticker} in the sources"
-                + (" (SEC has no submissions document for it): its figures are dated by their "
-                   "10-Q/10-K filings" if added else "") + "; no reactions are computed.")
+        return (_("No earnings release dates for {ticker} in the sources (SEC has no "
+                  "submissions document for it): its figures are dated by their 10-Q/10-K "
+                  "filings; no reactions are computed.") if added else
+                _("No earnings release dates for {ticker} in the sources; no reactions are "
+                  "computed.")).format(ticker=ticker)
     notes = []
     if _closes(data.load_prices(), ticker).empty:
-        notes.append(f"No price source for {ticker}; no reactions are computed"
-                     + (f" (add prices with `kit data add {ticker} --prices FILE`)." if added
-                        else "."))
+        notes.append((_("No price source for {ticker}; no reactions are computed (add prices "
+                        "with `kit data add {ticker} --prices FILE`).") if added else
+                      _("No price source for {ticker}; no reactions are computed.")).format(
+            ticker=ticker))
     if (rel["source_id"] == "sec_submissions").any():
-        notes.append("Timing comes from the time SEC accepted each 8-K filing with Item 2.02 "
-                     "(US Eastern), not from the release itself.")
+        notes.append(_("Timing comes from the time SEC accepted each 8-K filing with Item "
+                       "2.02 (US Eastern), not from the release itself."))
     return " ".join(notes)
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from kit.i18n import N_, _
+
 QUARTER_DAYS = range(84, 99)  # 13 weeks - a week .. 14 weeks: what a reported quarter spans
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -20,7 +22,11 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def label(year, quarter, kind: str = "FY") -> str:
     """The one way the kit names a quarter: "FY25 Q2" (fiscal) or, with kind "CY", "CY24 Q4"
     (calendar)."""
-    return f"{kind}{int(year) % 100:02d} Q{int(quarter)}"
+    return f"{_(_KINDS[kind])}{int(year) % 100:02d} Q{int(quarter)}"
+
+
+# L10N: "FY" fiscal year and "CY" calendar year, before a two-digit year (German: GJ, KJ)
+_KINDS = {"FY": N_("FY"), "CY": N_("CY")}
 
 
 def calendar_quarter(start: date, end: date) -> tuple[int, int]:
@@ -91,7 +97,7 @@ def _is_quarter_of(start: date, end: date, fye: str) -> bool:
 
 
 def fiscal_year_end_date(fiscal_year: int, fye: str) -> date:
-    kind, month, weekday, _ = _parse(fye)
+    kind, month, weekday, _long = _parse(fye)
     last = _month_end(fiscal_year, month)
     if kind == "months":
         return last
@@ -100,7 +106,7 @@ def fiscal_year_end_date(fiscal_year: int, fye: str) -> date:
 
 def fiscal_quarter_bounds(fiscal_year: int, quarter: int, fye: str) -> tuple[date, date]:
     """(first day, last day) of a fiscal quarter."""
-    kind, month, _, long_q = _parse(fye)
+    kind, month, _day, long_q = _parse(fye)
     if kind == "months":
         end_month = (month - 3 * (4 - quarter) - 1) % 12 + 1
         year = fiscal_year if end_month <= month else fiscal_year - 1

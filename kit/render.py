@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 import queue
+import re
 import sys
 import threading
 import time
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit import archive, atomic, data, metrics, paths
+from kit import archive, atomic, data, i18n, metrics, paths
 from kit.errors import NoDataYet, RenderError
+from kit.i18n import _
 from kit.kernels import WarmKernel, check_jobs
 from kit.metrics import RequestError, check_request
 
@@ -35,10 +37,20 @@ class Job:
     ticker: str
     as_of: pd.Timestamp
     fingerprint: str
+    lang: str = i18n.SOURCE
 
     @property
     def stem(self) -> str:
-        return f"{self.ticker}-{self.as_of:%Y-%m-%d}"
+        return stem_of(self.ticker, self.as_of, self.lang)
+
+
+def stem_of(ticker: str, as_of: pd.Timestamp, lang: str = i18n.SOURCE) -> str:
+    """"META-2024-04-25" in English, "META-2024-04-25.de" in another language."""
+    return f"{ticker}-{as_of:%Y-%m-%d}" + ("" if lang == i18n.SOURCE else f".{lang}")
+
+
+def index_name(lang: str = i18n.SOURCE) -> str:
+    return "index.html" if lang == i18n.SOURCE else f"index.{lang}.html"
 
 
 @dataclass
@@ -56,8 +68,9 @@ class Outcome:
 def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
                     progress: bool = True, notebook: Path | str | None = None,
                     kernel: WarmKernel | None = None, force: bool = False,
-                    log=None) -> Path:
-    """Execute the briefing notebook for (ticker, as_of) and write `<TICKER>-<as_of>.html`.
+                    log=None, lang: str = i18n.SOURCE) -> Path:
+    """Execute the briefing notebook for (ticker, as_of) and write `<TICKER>-<as_of>.html`
+    (`<TICKER>-<as_of>.<lang>.html` in a language other than English).
 
     Returns the path of the HTML file. The executed notebook is kept beside it. Nothing is
     written for a bad request; on a failing cell no HTML is written and the executed
@@ -68,9 +81,10 @@ def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
     unless `force`; `log` is told so.
     """
     ticker, as_of = check_request(ticker, as_of)
+    lang = check_lang(lang)
     source, name = check_notebook(notebook)
     out = atomic.check_output_folder(Path(out_dir))
-    job = jobs_for(source, [(ticker, as_of)])[0]
+    job = jobs_for(source, [(ticker, as_of)], lang)[0]
     target = out / f"{job.stem}.html"
     if not force and archive.read_stamp(target)[0] == job.fingerprint:
         if log:
@@ -86,15 +100,24 @@ def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
         atomic.clean_temps()
 
 
-def jobs_for(source: dict, requests: list[tuple[str, pd.Timestamp]]) -> list[Job]:
+def jobs_for(source: dict, requests: list[tuple[str, pd.Timestamp]],
+             lang: str = i18n.SOURCE) -> list[Job]:
     """Jobs with the fingerprints of their inputs (archive.fingerprint)."""
-    digests = archive.data_digests([day for _, day in requests])
-    return [Job(t, day, archive.fingerprint(source, _parameters(t, day), digests[day]))
-            for t, day in requests]
+    digests = archive.data_digests([day for _t, day in requests])
+    return [Job(t, day, archive.fingerprint(source, _parameters(t, day, lang), digests[day]),
+                lang) for t, day in requests]
 
 
-def _parameters(ticker: str, as_of: pd.Timestamp) -> dict:
-    return {"ticker": ticker, "as_of": f"{as_of:%Y-%m-%d}"}
+def _parameters(ticker: str, as_of: pd.Timestamp, lang: str = i18n.SOURCE) -> dict:
+    return {"ticker": ticker, "as_of": f"{as_of:%Y-%m-%d}", "lang": lang}
+
+
+def check_lang(lang) -> str:
+    """The language, or RequestError naming the ones the kit has."""
+    try:
+        return i18n.check_lang(lang)
+    except ValueError as err:
+        raise RequestError(str(err)) from None
 
 
 def execute(kernel: WarmKernel, source, name: str, job: Job, folder: Path,
@@ -108,10 +131,12 @@ def execute(kernel: WarmKernel, source, name: str, job: Job, folder: Path,
     start = time.perf_counter()
     nb = copy.deepcopy(source)
     nb.metadata["kit"] = {"fingerprint": job.fingerprint}
+    with i18n.language(job.lang):  # the text cells in the briefing's language
+        i18n.translate_notebook(nb)
     tmp = atomic.temp_path(folder, ".ipynb")
     try:
         try:
-            done = kernel.run(nb, tmp, progress, _parameters(job.ticker, job.as_of))
+            done = kernel.run(nb, tmp, progress, _parameters(job.ticker, job.as_of, job.lang))
         except papermill.PapermillExecutionError as err:
             first = (err.source or "").strip().splitlines()[:1]
             return Outcome(job, None, tmp.read_text(encoding="utf-8"),
@@ -178,9 +203,11 @@ class BatchResult:
 def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str = "reports",
                jobs: int | None = None, progress: bool = True,
                notebook: Path | str | None = None, force: bool = False,
-               scheduler: str | None = None) -> BatchResult:
+               scheduler: str | None = None, lang: str = i18n.SOURCE) -> BatchResult:
     """Render several briefings (default: every company) as of one date with one progress
-    bar, then write `index.html` linking them.
+    bar, then write `index.html` linking them (in another language `lang`, the briefings
+    are `<TICKER>-<DATE>.<lang>.html` and the index `index.<lang>.html`; each index links a
+    briefing in every language found beside it).
 
     Everything is checked before a kernel starts: a bad ticker, date, output folder,
     notebook or number of kernels stops the batch before anything is written. Every
@@ -192,30 +219,35 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
 
     names = tickers or list(data.load_companies()["ticker"])
     day = metrics.check_date(as_of)  # one date for every briefing of the batch
+    lang = check_lang(lang)
     requests, no_data = [], {}
     for name in names:
         try:
             requests.append(check_request(name, day))
         except NoDataYet:  # listed on the index; the others render
             ticker = check_request(name)[0]
-            no_data[f"{ticker}-{day:%Y-%m-%d}"] = (
-                f"no {ticker} figures public by {day:%Y-%m-%d} (the first are from "
-                f"{metrics.data_range(ticker)[0]:%Y-%m-%d})")
-    result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler)
+            with i18n.language(lang):
+                no_data[stem_of(ticker, day, lang)] = _(
+                    "no {ticker} figures public by {date} (the first are from {first})").format(
+                    ticker=ticker, date=i18n.date(day),
+                    first=i18n.date(metrics.data_range(ticker)[0]))
+    result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler, lang)
     result.no_data = no_data
     order = {n.strip().upper(): i for i, n in enumerate(names)}
-    entries = [_entry(result, stem) for stem in sorted(
-        [*(f"{t}-{d:%Y-%m-%d}" for t, d in requests), *no_data],
-        key=lambda stem: order.get(split_stem(stem)[0]))]
-    title = "AI-infrastructure briefings"
-    atomic.write_text(result.index, document(title, sections.index_html(entries, title, day)))
+    with i18n.language(lang):
+        entries = [_entry(result, stem) for stem in sorted(
+            [*(stem_of(t, d, lang) for t, d in requests), *no_data],
+            key=lambda stem: order.get(split_stem(stem)[0]))]
+        title = _("AI-infrastructure briefings")
+        atomic.write_text(result.index, document(title, sections.index_html(entries, title, day)))
     return result
 
 
 def render_archive(tickers: list[str] | None = None, since=None,
                    out_dir: Path | str = "reports", jobs: int | None = None,
                    progress: bool = True, notebook: Path | str | None = None,
-                   force: bool = False, scheduler: str | None = None) -> BatchResult:
+                   force: bool = False, scheduler: str | None = None,
+                   lang: str = i18n.SOURCE) -> BatchResult:
     """One briefing per company per earnings release (from `since` on), each as of the
     first session after the release so that the stock's reaction is in it, and
     `index.html` with a time line per company of how the headline figures moved from one
@@ -225,34 +257,46 @@ def render_archive(tickers: list[str] | None = None, since=None,
 
     names = [check_request(t)[0] for t in tickers] if tickers else \
         list(data.load_companies()["ticker"])
-    dates, waiting = archive.release_dates(names, since)
-    requests, no_data, released = [], dict(waiting), {}
-    for ticker, day, release in dates:
-        stem = f"{ticker}-{day:%Y-%m-%d}"
-        released[stem] = release
-        try:
-            requests.append(check_request(ticker, day))
-        except NoDataYet:
-            no_data[stem] = (f"released {release:%Y-%m-%d}; no {ticker} figures in the data "
-                             f"were public by {day:%Y-%m-%d}")
-        except RequestError as err:  # a session later than today cannot be rendered yet
-            no_data[stem] = f"released {release:%Y-%m-%d}; {err}"
-    result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler)
+    lang = check_lang(lang)
+    requests, no_data, released = [], {}, {}
+    with i18n.language(lang):
+        dates, waiting = archive.release_dates(names, since)
+        for stem, why in waiting.items():
+            no_data[f"{stem}.{lang}" if lang != i18n.SOURCE else stem] = why
+        for ticker, day, release in dates:
+            stem = stem_of(ticker, day, lang)
+            released[stem] = release
+            try:
+                requests.append(check_request(ticker, day))
+            except NoDataYet:
+                no_data[stem] = _("released {release}; no {ticker} figures in the data were "
+                                  "public by {date}").format(release=i18n.date(release),
+                                                             ticker=ticker, date=i18n.date(day))
+            except RequestError as err:  # a session later than today cannot be rendered yet
+                no_data[stem] = _("released {release}; {reason}").format(
+                    release=i18n.date(release), reason=err)
+    result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler, lang)
     result.no_data = no_data
     timelines = {t: [] for t in names}
-    for stem in sorted([*(f"{t}-{d:%Y-%m-%d}" for t, d in requests), *no_data]):
-        ticker, day = split_stem(stem)
-        entry = _entry(result, stem)  # a release still waiting for its session: its own date
-        entry["release_date"] = f"{released[stem]:%Y-%m-%d}" if stem in released else day
-        timelines[ticker].append(entry)
-    title = "AI-infrastructure briefings at every earnings release"
-    atomic.write_text(result.index, document(title, sections.archive_html(timelines, title)))
+    with i18n.language(lang):
+        for stem in sorted([*(stem_of(t, d, lang) for t, d in requests), *no_data]):
+            ticker, day = split_stem(stem)
+            entry = _entry(result, stem)  # a release still waiting for its session: its date
+            entry["release_date"] = f"{released[stem]:%Y-%m-%d}" if stem in released else day
+            timelines[ticker].append(entry)
+        title = _("AI-infrastructure briefings at every earnings release")
+        atomic.write_text(result.index, document(title, sections.archive_html(timelines, title)))
     return result
 
 
+_STEM = re.compile(r"(?P<ticker>.+)-(?P<day>\d{4}-\d{2}-\d{2})(?:\.(?P<lang>[a-z_]+))?")
+
+
 def split_stem(stem: str) -> tuple[str, str]:
-    """("META", "2024-04-25") from "META-2024-04-25" (a ticker may hold a hyphen)."""
-    return stem[:-11], stem[-10:]
+    """("META", "2024-04-25") from "META-2024-04-25" or "META-2024-04-25.de" (a ticker may
+    hold a hyphen)."""
+    found = _STEM.fullmatch(stem)
+    return found["ticker"], found["day"]
 
 
 def _entry(result: BatchResult, stem: str) -> dict:
@@ -264,13 +308,16 @@ def _entry(result: BatchResult, stem: str) -> dict:
         return dict(ticker=ticker, stem=stem, error=result.failed[stem])
     path = result.rendered.get(stem) or result.up_to_date[stem]
     figures = result.summaries.get(stem) or metrics.summary(ticker, day)
-    return {**figures, "stem": stem, "file": path.name}
+    others = [(lang, f"{stem_of(ticker, pd.Timestamp(day), lang)}.html")
+              for lang in i18n.languages() if lang != i18n.current()]
+    return {**figures, "stem": stem, "file": path.name,
+            "others": [(lang, name) for lang, name in others if (path.parent / name).is_file()]}
 
 
 def run_batch(requests: list[tuple[str, pd.Timestamp]], out_dir: Path | str = "reports",
               jobs: int | None = None, progress: bool = True,
               notebook: Path | str | None = None, force: bool = False,
-              scheduler: str | None = None) -> BatchResult:
+              scheduler: str | None = None, lang: str = i18n.SOURCE) -> BatchResult:
     """Render checked (ticker, date) requests that are not up to date, with one progress bar.
 
     Each page's fingerprint (archive.fingerprint) is compared with the one in the existing
@@ -284,9 +331,9 @@ def run_batch(requests: list[tuple[str, pd.Timestamp]], out_dir: Path | str = "r
     jobs = check_jobs(jobs)
     source, name = check_notebook(notebook)
     out = atomic.check_output_folder(Path(out_dir))
-    result = BatchResult(index=out / "index.html")
+    result = BatchResult(index=out / index_name(lang))
     todo = []
-    for job in jobs_for(source, requests):
+    for job in jobs_for(source, requests, lang):
         target = out / f"{job.stem}.html"
         found, figures = archive.read_stamp(target) if not force else (None, None)
         if found == job.fingerprint:

@@ -316,6 +316,8 @@ TABLES: dict[str, Table] = {
                 _c("source_url", "string", "", "Page the text was taken from", "statements",
                    required=False),
                 _c("text", "string", "", "The text exactly as the source shows it", "statements"),
+                _c("text_lang", "string", "", "Language of `text` (ISO 639-1: en, de)",
+                   "statements / additions"),
                 _c("text_en", "string", "", "English translation by the kit, when `text` is not "
                    "English", "additions", required=False),
                 _c("note", "string", "", "Caveats, and checks against filings", "statements",
@@ -323,6 +325,26 @@ TABLES: dict[str, Table] = {
                 _c("conflict", "string", "", "What another source says about the same event "
                    "where it disagrees (additions/corrections.csv)", "additions",
                    required=False),
+                _SOURCE_ID,
+            ),
+        ),
+        Table(
+            "statement_translations",
+            "The kit's translations of statements into the languages its briefings are written "
+            "in (a German briefing shows an English statement with its German translation, "
+            "marked as the kit's). Reviewed rows of additions/statement_translations.csv, never "
+            "made at render time.",
+            ("statement_id", "lang"),
+            (
+                _c("statement_id", "string", "", "The statement translated (`statements`)",
+                   "additions"),
+                _TICKER,
+                _c("lang", "string", "", "Language of the translation (ISO 639-1)", "additions"),
+                _c("text", "string", "", "The translation", "additions"),
+                _c("reviewed_date", "date", "", "When a maintainer checked it against the "
+                   "original", "additions"),
+                _c("note", "string", "", "What the translation leaves out or renders freely",
+                   "additions", required=False),
                 _SOURCE_ID,
             ),
         ),

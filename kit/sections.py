@@ -7,28 +7,65 @@ URLs. Every figure is shown with the source it came from and the basis it is on.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 import pandas as pd
 from IPython.display import HTML
 
-from kit import data, metrics, periods
-from kit.metrics import COMPARABLE_DEFINITION, METRIC_NAMES, Briefing, outlook_text
+from kit import data, i18n, metrics, periods
+from kit.i18n import N_, _
+from kit.metrics import (
+    COMPARABLE_DEFINITION,
+    METRIC_NAMES,
+    Briefing,
+    fiscal_year_label,
+    metric_name,
+    outlook_text,
+)
 from kit.schema import COMPARABLE, SUMS
 
 SUMMARY_MIME = "application/vnd.kit.summary+json"  # a briefing's headline figures (footer)
-MISSING = '<span class="missing">not in the sources</span>'
 BASIS_NAMES = {  # what an outlook measures, in words
-    **{m: METRIC_NAMES[m].lower() for m in METRIC_NAMES},
-    COMPARABLE: "capex including principal payments on finance leases (the comparable "
-                "measure)",
-    "capex_incl_finance_lease_additions": "capex including finance leases (assets acquired "
-                                          "under them)",
-    "net_cash_capex": "cash capex net of proceeds from sales and incentives",
-    "accrual_capex": "accrual-basis capex",
-    "unstated": "a measure the outlook does not state",
+    COMPARABLE: N_("capex including principal payments on finance leases (the comparable "
+                   "measure)"),
+    "capex_incl_finance_lease_additions": N_("capex including finance leases (assets acquired "
+                                             "under them)"),
+    "net_cash_capex": N_("cash capex net of proceeds from sales and incentives"),
+    "accrual_capex": N_("accrual-basis capex"),
+    "unstated": N_("a measure the outlook does not state"),
 }
+TIMINGS = {"after_close": N_("after the close"), "before_open": N_("before the open"),
+           "not_stated": N_("not stated")}
+GUIDANCE_KINDS = {"range": N_("range"), "point": N_("point"), "about": N_("about"),
+                  "at_least": N_("at least"), "at_most": N_("up to"),
+                  "quarterly_run_rate": N_("quarterly run rate"), "raise_by": N_("raise")}
+
+
+def basis_name(basis: str) -> str:
+    """What an outlook measures, in words of the current language."""
+    if basis in BASIS_NAMES:
+        return _(BASIS_NAMES[basis])
+    return metric_name(basis, in_sentence=True) if basis in METRIC_NAMES else basis
+
+
+def _missing_text() -> str:
+    return _missing(_("not in the sources"))
+
+
+def english(text: str) -> str:
+    """Escaped text quoted in English (a source's own words or labels), marked as English in
+    a page of another language."""
+    text = _e(text)
+    return text if i18n.current() == "en" or not text else f'<span lang="en">{text}</span>'
+
+
+def _quoting(text: str) -> str:
+    """Escaped text of the kit's own wording, with what it quotes from an English source
+    ("…" in a translation keeps the source's words) marked as English."""
+    text = _e(text)
+    if i18n.current() == "en":
+        return text
+    return re.sub(r"&quot;(.+?)&quot;", r'&quot;<span lang="en">\1</span>&quot;', text)
 
 
 def _e(value) -> str:
@@ -43,16 +80,18 @@ def link(url, text=None) -> str:
     return _e(text or url)
 
 
-def usd_bn(value, missing: str = MISSING) -> str:
-    """Dollars as billions to two decimals, rounding half up as company releases do."""
+def usd_bn(value, missing: str | None = None) -> str:
+    """Dollars as billions to two decimals, rounding half up as company releases do, in the
+    current language ("$6.72 billion", "6,72 Mrd. $")."""
     if pd.isna(value):
-        return missing
-    bn_ = (Decimal(round(value)) / 10**9).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"${bn_:,} billion"
+        return _missing_text() if missing is None else missing
+    return _e(i18n.usd_bn(value))
 
 
-def pct(value, signed=True, missing: str = MISSING) -> str:
-    return missing if pd.isna(value) else f"{value:{'+' if signed else ''}.1f} %"
+def pct(value, signed=True, missing: str | None = None) -> str:
+    if pd.isna(value):
+        return _missing_text() if missing is None else missing
+    return _e(i18n.pct(value, signed))
 
 
 def _missing(text: str) -> str:
@@ -60,7 +99,7 @@ def _missing(text: str) -> str:
 
 
 def _date(value) -> str:
-    return "" if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
+    return "" if pd.isna(value) else i18n.date(value)
 
 
 def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
@@ -74,10 +113,12 @@ def _figure_source(q: pd.Series, metric: str) -> str:
     """Source cell for one quarter's metric: the row's source, its inputs' links for a sum."""
     text = q.get(f"{metric}_source")
     if text is None or pd.isna(text):
-        return MISSING
-    cell = _e(text)
+        return _missing_text()
+    how = q.get(f"{metric}_how")
+    cell = (_e(how) + ": " if isinstance(how, str) and how else "") + english(
+        q.get(f"{metric}_origin")) + "; " + _e(q.get(f"{metric}_published"))
     if metric in SUMS:
-        cell += "<br>" + "; ".join(link(q.get(f"{m}_url"), METRIC_NAMES[m]) for m in SUMS[metric])
+        cell += "<br>" + "; ".join(link(q.get(f"{m}_url"), metric_name(m)) for m in SUMS[metric])
     else:
         cell += "<br>" + link(q.get(f"{metric}_url"))
     return cell
@@ -89,7 +130,7 @@ def _comparable(q: pd.Series, column: str = "comparable_usd", fmt=usd_bn) -> str
         return fmt(q[column])
     missing = q.get("comparable_missing")
     if missing:
-        return _missing("missing: " + missing)
+        return _missing(_("missing: {parts}").format(parts=missing))
     return fmt(float("nan"))
 
 
@@ -98,31 +139,33 @@ def _brief_source(q: pd.Series, metric: str) -> str:
     table of quarters has the full detail)."""
     text = q.get(f"{metric}_brief")
     if text is None or pd.isna(text):
-        return MISSING
+        return _missing_text()
     urls = [q.get(f"{m}_url") for m in SUMS.get(metric, (metric,))]
-    return _e(text) + "<br>" + "; ".join(link(u, "source") for u in dict.fromkeys(urls)
+    return _e(text) + "<br>" + "; ".join(link(u, _("source")) for u in dict.fromkeys(urls)
                                          if isinstance(u, str))
 
 
 def _measure_names(b: Briefing) -> tuple[str, str]:
     same = b.capex_metric == COMPARABLE
-    return (f"As reported ({_e(METRIC_NAMES[b.capex_metric])})",
-            "Comparable (purchases + finance-lease principal)" + (" — the same here" if same
-                                                                   else ""))
+    return (_e(_("As reported ({metric})").format(metric=metric_name(b.capex_metric))),
+            _e(_("Comparable (purchases + finance-lease principal)"))
+            + (_e(_(" — the same here")) if same else ""))
 
 
 def title_html(b: Briefing) -> HTML:
     return HTML(
-        f'<header class="briefing-title"><h1>{_e(b.company_name)} ({_e(b.ticker)}): '
-        f"AI-infrastructure spending</h1>"
-        f'<p class="as-of">As of {b.as_of:%Y-%m-%d}: only releases, filings, guidance and '
-        f"prices public by that date are used.</p>"
-        f"<p><b>Capex as reported</b> means what {_e(b.company_name)} calls capex: "
-        f"{_e(b.capex_definition)}.</p>"
-        f"<p><b>Comparable capex</b> is the same for every company: "
-        f"{_e(COMPARABLE_DEFINITION)}. It is left empty, with the missing "
-        "part named, where a component is not in the sources — never a partial sum.</p>"
-        "</header>")
+        '<header class="briefing-title"><h1>'
+        + _e(_("{company} ({ticker}): AI-infrastructure spending").format(
+            company=b.company_name, ticker=b.ticker)) + "</h1>"
+        '<p class="as-of">' + _e(_("As of {date}: only releases, filings, guidance and prices "
+                                   "public by that date are used.").format(
+            date=_date(b.as_of))) + "</p>"
+        "<p>" + _("<b>Capex as reported</b> means what {company} calls capex: {definition}.")
+        .format(company=_e(b.company_name), definition=_quoting(_(b.capex_definition))) + "</p>"
+        "<p>" + _("<b>Comparable capex</b> is the same for every company: {definition}. It is "
+                  "left empty, with the missing part named, where a component is not in the "
+                  "sources — never a partial sum.").format(
+            definition=_e(_(COMPARABLE_DEFINITION))) + "</p></header>")
 
 
 def headline_html(b: Briefing) -> HTML:
@@ -130,65 +173,76 @@ def headline_html(b: Briefing) -> HTML:
     measures; the current outlook with its basis; the latest reaction."""
     q = b.quarters.dropna(subset=["capex_usd"])
     if q.empty:
-        return HTML(f"<p>{MISSING}: no quarterly capex for {_e(b.ticker)} as of "
-                    f"{b.as_of:%Y-%m-%d}.</p>")
+        return HTML("<p>" + _missing_text() + ": " + _e(_(
+            "no quarterly capex for {ticker} as of {date}.").format(
+            ticker=b.ticker, date=_date(b.as_of))) + "</p>")
     last = q.iloc[-1]
     key = b.quarters["fiscal_year"] * 4 + b.quarters["fiscal_quarter"]
     earlier = b.quarters[key == last["fiscal_year"] * 4 + last["fiscal_quarter"] - 4]
     m = b.capex_metric
 
     def both(q):
-        return _brief_source(q, m) + ("" if m == COMPARABLE else "<br><b>Comparable:</b> "
+        return _brief_source(q, m) + ("" if m == COMPARABLE else
+                                      "<br><b>" + _e(_("Comparable:")) + "</b> "
                                       + _brief_source(q, COMPARABLE))
 
-    rows = [["Capex, latest quarter", usd_bn(last["capex_usd"]), _comparable(last),
+    rows = [[_e(_("Capex, latest quarter")), usd_bn(last["capex_usd"]), _comparable(last),
              _e(last["quarter_label"]), both(last)]]
-    rows += [_later_quarter(r, m) for _, r in b.quarters[key > key[last.name]].iterrows()]
+    rows += [_later_quarter(r, m) for _i, r in b.quarters[key > key[last.name]].iterrows()]
     if earlier.empty:
-        rows.append(["Capex, a year earlier", MISSING, MISSING, "", ""])
+        rows.append([_e(_("Capex, a year earlier")), _missing_text(), _missing_text(), "", ""])
     else:
         e = earlier.iloc[0]
-        rows.append(["Capex, a year earlier", usd_bn(e["capex_usd"]), _comparable(e),
+        rows.append([_e(_("Capex, a year earlier")), usd_bn(e["capex_usd"]), _comparable(e),
                      _e(e["quarter_label"]), both(e)])
     note = f" ({_e(last['yoy_note'])})" if last["yoy_note"] else ""
     rows += [
-        ["Change, year over year", pct(last["capex_yoy_pct"]),
+        [_e(_("Change, year over year")), pct(last["capex_yoy_pct"]),
          _comparable(last, "comparable_yoy_pct", pct), _e(last["quarter_label"]) + note,
-         "computed by the kit from the two rows above"],
-        ["Capex, trailing four quarters", usd_bn(last["capex_ttm_usd"]),
-         _comparable(last, "comparable_ttm_usd"), f"four quarters to {_e(last['quarter_label'])}",
-         "computed by the kit: sum of the four quarters in the table below"],
-        ["Capex as a share of revenue", pct(last["capex_to_revenue_pct"], signed=False),
+         _e(_("computed by the kit from the two rows above"))],
+        [_e(_("Capex, trailing four quarters")), usd_bn(last["capex_ttm_usd"]),
+         _comparable(last, "comparable_ttm_usd"),
+         _e(_("four quarters to {quarter}").format(quarter=last["quarter_label"])),
+         _e(_("computed by the kit: sum of the four quarters in the table below"))],
+        [_e(_("Capex as a share of revenue")), pct(last["capex_to_revenue_pct"], signed=False),
          _comparable(last, "comparable_to_revenue_pct", lambda v: pct(v, signed=False)),
-         _e(last["quarter_label"]), "computed by the kit; revenue: "
+         _e(last["quarter_label"]), _e(_("computed by the kit; revenue:")) + " "
          + _brief_source(last, "revenue")],
     ]
     g = b.current_outlook
     if g is not None:
-        moved = _e(g["change"])
+        moved = _e(_(g["change"]))
         if g["previous"] is not None:
             p = g["previous"]
-            moved += f" from {_e(outlook_text(p))} (given {_date(p['given_date'])})"
+            moved += " " + _e(_("from {outlook} (given {date})").format(
+                outlook=outlook_text(p), date=_date(p["given_date"])))
         how = f"; {_e(g['level_note'])}" if g["level_note"] else ""
-        rows.append([f"Full-year FY{int(g['fiscal_year'])} capex outlook",
-                     f'<td colspan="2">{_e(g["text"])}<br><span class="meta">basis: '
-                     f"{_e(BASIS_NAMES[g['basis']])}</span></td>",
-                     f"given {_date(g['given_date'])}; {moved}{how}", _sources_cell(g["sources"])])
+        rows.append([_e(_("Full-year {year} capex outlook").format(
+                         year=fiscal_year_label(g["fiscal_year"]))),
+                     f'<td colspan="2">{_e(g["text"])}<br><span class="meta">'
+                     + _e(_("basis: {basis}").format(basis=basis_name(g["basis"])))
+                     + "</span></td>",
+                     _e(_("given {date};").format(date=_date(g["given_date"]))) + f" {moved}{how}",
+                     _sources_cell(g["sources"])])
     elif not b.guidance.empty:
-        rows.append(["Full-year capex outlook",
-                     f'<td colspan="2">{_missing("no outlook for a fiscal year not yet closed")}'
-                     "</td>", f"the latest, for FY{int(b.guidance['fiscal_year'].max())}, is in "
-                     "the guidance section", ""])
+        rows.append([_e(_("Full-year capex outlook")),
+                     '<td colspan="2">'
+                     + _missing(_("no outlook for a fiscal year not yet closed")) + "</td>",
+                     _e(_("the latest, for {year}, is in the guidance section").format(
+                         year=fiscal_year_label(b.guidance["fiscal_year"].max()))), ""])
     if not b.reactions.empty:
         r = b.reactions.iloc[-1]
-        rows.append(["Stock move, first session after the latest release",
+        rows.append([_e(_("Stock move, first session after the latest release")),
                      f'<td colspan="2">{pct(r["move_pct"])}</td>',
-                     f"{_date(r['base_date'])} close to {_date(r['session_date'])} close "
-                     f"(QQQ {pct(r['benchmark_move_pct'])})",
-                     "computed by the kit from daily adjusted closes (source: prices); "
-                     f"release date: {_release_link(r)}"])
+                     _e(_("{base} close to {session} close (QQQ {benchmark})").format(
+                         base=_date(r["base_date"]), session=_date(r["session_date"]),
+                         benchmark=i18n.pct(r["benchmark_move_pct"])
+                         if pd.notna(r["benchmark_move_pct"]) else _("not in the sources"))),
+                     _e(_("computed by the kit from daily adjusted closes (source: prices); "
+                          "release date:")) + " " + _release_link(r)])
     reported, comparable = _measure_names(b)
-    return HTML(_table(["Figure", reported, comparable, "Period", "Source"], rows, "headline"))
+    return HTML(_table([_e(_("Figure")), reported, comparable, _e(_("Period")),
+                        _e(_("Source"))], rows, "headline"))
 
 
 def _later_quarter(q: pd.Series, metric: str) -> list[str]:
@@ -196,25 +250,26 @@ def _later_quarter(q: pd.Series, metric: str) -> list[str]:
     of the headline measure, and the parts they do have (no sum of parts is made)."""
     parts = SUMS.get(metric, (metric,))
     have = [p for p in parts if pd.notna(q.get(f"{p}_usd"))]
-    lacking = ", ".join(METRIC_NAMES[p].lower() for p in parts if p not in have)
-    shown = "; ".join(f"{_e(METRIC_NAMES[p])} alone: {usd_bn(q[f'{p}_usd'])}" for p in have)
-    return [f"Capex, {_e(q['quarter_label'])}",
-            _missing(f"missing: {lacking or 'not in the sources'}") + (f"<br>{shown}" if shown
-                                                                       else ""),
+    lacking = ", ".join(metric_name(p, in_sentence=True) for p in parts if p not in have)
+    shown = "; ".join(_e(_("{metric} alone:").format(metric=metric_name(p))) + " "
+                      + usd_bn(q[f"{p}_usd"]) for p in have)
+    return [_e(_("Capex, {quarter}").format(quarter=q["quarter_label"])),
+            _missing(_("missing: {parts}").format(parts=lacking or _("not in the sources")))
+            + (f"<br>{shown}" if shown else ""),
             _comparable(q), _e(q["quarter_label"]),
-            "; ".join(_brief_source(q, p) for p in have) or MISSING]
+            "; ".join(_brief_source(q, p) for p in have) or _missing_text()]
 
 
 def _release_link(r) -> str:
     if r["source_id"] == "press_releases":
-        return link(r["source_url"], "earnings release (8-K)")
+        return link(r["source_url"], _("earnings release (8-K)"))
     if r["source_id"] == "earnings_dates":
-        return link(r["source_url"], r["source_id"]) + " (SEC 8-K Item 2.02 dates)"
+        return link(r["source_url"], r["source_id"]) + " " + _e(_("(SEC 8-K Item 2.02 dates)"))
     return link(r["source_url"], r["source_url"]) + f" ({_e(r['source_id'])})"
 
 
 def _sources_cell(sources) -> str:
-    return "<br>".join(f"{link(url, url)} ({_e(kind)})" for kind, url in sources)
+    return "<br>".join(f"{link(url, url)} ({_e(_(kind))})" for kind, url in sources)
 
 
 def quarters_html(b: Briefing) -> HTML:
@@ -222,7 +277,7 @@ def quarters_html(b: Briefing) -> HTML:
     metrics = [m for m in METRIC_NAMES if b.quarters[f"{m}_usd"].notna().any()
                or m == COMPARABLE]
     rows = []
-    for _, q in b.quarters.iloc[::-1].iterrows():
+    for _i, q in b.quarters.iloc[::-1].iterrows():
         cells = [_e(q["quarter_label"]), _date(q["period_end_date"])]
         cells += [_comparable(q, f"{m}_usd") if m == COMPARABLE else usd_bn(q[f"{m}_usd"])
                   for m in metrics]
@@ -234,16 +289,17 @@ def quarters_html(b: Briefing) -> HTML:
                               f"{_figure_source(q, m)}"
                               for m in metrics if not pd.isna(q[f"{m}_usd"]))]
         rows.append(cells)
-    head = ["Quarter", "Period end",
+    head = [_e(_("Quarter")), _e(_("Period end")),
             *[_e(_column(m)) for m in metrics],
-            "YoY, as reported", "YoY, comparable", "As reported / revenue", "Sources"]
-    return HTML('<details><summary>All quarters with sources (as reported: '
-                f'{_e(METRIC_NAMES[b.capex_metric])})</summary>'
-                + _table(head, rows, "quarters") + "</details>")
+            *[_e(_(h)) for h in (N_("YoY, as reported"), N_("YoY, comparable"),
+                                  N_("As reported / revenue"), N_("Sources"))]]
+    return HTML("<details><summary>" + _e(_("All quarters with sources (as reported: {metric})")
+                                          .format(metric=metric_name(b.capex_metric)))
+                + "</summary>" + _table(head, rows, "quarters") + "</details>")
 
 
 def _column(metric: str) -> str:
-    return "Comparable capex" if metric == COMPARABLE else METRIC_NAMES[metric]
+    return _("Comparable capex") if metric == COMPARABLE else metric_name(metric)
 
 
 def guidance_html(b: Briefing) -> HTML:
@@ -251,60 +307,79 @@ def guidance_html(b: Briefing) -> HTML:
     where the level they raise is known; for closed periods, the actual on the outlook's
     basis and a verdict, or why there is none."""
     if b.guidance.empty and b.other_guidance.empty:
-        return HTML(f"<p>No capex outlook in the sources as of {b.as_of:%Y-%m-%d}.</p>")
-    rows = [[_date(g["given_date"]), f"FY{int(g['fiscal_year'])}",
+        return HTML("<p>" + _e(_("No capex outlook in the sources as of {date}.").format(
+            date=_date(b.as_of))) + "</p>")
+    rows = [[_date(g["given_date"]), _e(fiscal_year_label(g["fiscal_year"])),
              _e(outlook_text(g)) + (f'<br><span class="meta">= {_e(g["level_note"])}</span>'
                                     if g["level_note"] else ""),
-             _e(BASIS_NAMES[g["basis"]]), _e(g["change"]), _e(g["prior_note"]),
+             _e(basis_name(g["basis"])), _e(_(g["change"])), _e(g["prior_note"]),
              _sources_cell(g["sources"])]
-            for _, g in b.guidance.iterrows()]
-    rows += [[_date(g["given_date"]), f"FY{int(g['fiscal_year'])}", _e(g["outlook"]),
-              _e(BASIS_NAMES[g["basis"]]), "", _e(g["guidance_kind"].replace("_", " ")),
+            for _i, g in b.guidance.iterrows()]
+    rows += [[_date(g["given_date"]), _e(fiscal_year_label(g["fiscal_year"])), _e(g["outlook"]),
+              _e(basis_name(g["basis"])), "",
+              _e(_(GUIDANCE_KINDS.get(g["guidance_kind"], g["guidance_kind"]))),
               _sources_cell([(g["source_type"], g["source_url"])])]
-             for _, g in b.other_guidance.iterrows()]
+             for _i, g in b.other_guidance.iterrows()]
     for v in b.verdicts.itertuples():
-        period = f"FY{v.fiscal_year}" + (f" Q{int(v.fiscal_quarter)}"
-                                         if not pd.isna(v.fiscal_quarter) else "")
-        actual = f"<b>actual {usd_bn(v.actual_usd)}</b>" if pd.notna(v.actual_usd) else \
-            "actual: —"
-        rows.append([f"{period} closed", period, actual, _e(BASIS_NAMES[v.basis]),
-                     f"<b>{_e(v.verdict)}</b>",
-                     f"against {_e(v.outlook)} given {_date(v.given_date)}",
-                     "computed by the kit from the table of quarters" if pd.notna(v.actual_usd)
-                     else ""])
-    return HTML(_table(["Given", "For", "Outlook", "Basis", "Move / verdict", "Note", "Source"],
-                       rows, "guidance"))
+        period = fiscal_year_label(v.fiscal_year) + (f" Q{int(v.fiscal_quarter)}"
+                                                     if not pd.isna(v.fiscal_quarter) else "")
+        actual = ("<b>" + _e(_("actual")) + f" {usd_bn(v.actual_usd)}</b>"
+                  if pd.notna(v.actual_usd) else _e(_("actual: —")))
+        rows.append([_e(_("{period} closed").format(period=period)), _e(period), actual,
+                     _e(basis_name(v.basis)), f"<b>{_e(v.verdict)}</b>",
+                     _e(_("against {outlook} given {date}").format(
+                         outlook=v.outlook, date=_date(v.given_date))),
+                     _e(_("computed by the kit from the table of quarters"))
+                     if pd.notna(v.actual_usd) else ""])
+    head = [N_("Given"), N_("For"), N_("Outlook"), N_("Basis"), N_("Move / verdict"),
+            N_("Note"), N_("Source")]
+    return HTML(_table([_e(_(h)) for h in head], rows, "guidance"))
 
 
 def reactions_html(b: Briefing) -> HTML:
     note = f"<p>{_e(b.reactions_note)}</p>" if b.reactions_note else ""
     if b.reactions.empty:
-        return HTML(note or "<p>No earnings release with a following session in the data.</p>")
+        return HTML(note or "<p>" + _e(_("No earnings release with a following session in the "
+                                         "data.")) + "</p>")
     rows = [[periods.label(r['fiscal_year'], r['fiscal_quarter']),
              _date(r["release_date"]), f"{_date(r['base_date'])} → {_date(r['session_date'])}",
-             _e(r["timing"].replace("_", " ")),
+             _e(_(TIMINGS.get(r["timing"], r["timing"]))),
              pct(r["move_pct"]), pct(r["benchmark_move_pct"]), pct(r["excess_pct"]),
              _release_link(r)]
-            for _, r in b.reactions.iloc[::-1].iterrows()]
-    return HTML(note + _table(["Results for", "Released", "Closes compared", "Timing", "Stock",
-                               "QQQ", "In excess of QQQ", "Source"], rows))
+            for _i, r in b.reactions.iloc[::-1].iterrows()]
+    head = [N_("Results for"), N_("Released"), N_("Closes compared"), N_("Timing"), N_("Stock"),
+            N_("QQQ"), N_("In excess of QQQ"), N_("Source")]
+    return HTML(note + _table([_e(_(h)) for h in head], rows))
 
 
 def statements_html(b: Briefing) -> HTML:
+    """Each statement in its own language; where the briefing's language differs, the
+    kit's translation (reviewed data rows, never made at render time) or a note that there
+    is none."""
     if b.statements.empty:
-        return HTML("<p>No statements in the sources up to this date.</p>")
+        return HTML("<p>" + _e(_("No statements in the sources up to this date.")) + "</p>")
     items = []
-    for _, s in b.statements.iloc[::-1].iterrows():
-        who = _e(s["speaker"]) or "reported"
+    for _i, s in b.statements.iloc[::-1].iterrows():
+        who = _e(s["speaker"]) or _e(_("reported"))
         source = link(s["source_url"], s["source_url"]) if not pd.isna(s["source_url"]) \
             else f"«{_e(s['source_title'])}»"
-        translation = "" if pd.isna(s["text_en"]) else \
-            f'<p class="translation">Kit translation: {_e(s["text_en"])}</p>'
-        note = "" if pd.isna(s["note"]) else f'<p class="note">Note: {_e(s["note"])}</p>'
+        original = s.get("text_lang") if isinstance(s.get("text_lang"), str) else "en"
+        translation = s.get("translation")
+        if original == i18n.current():
+            translated = ""
+        elif isinstance(translation, str) and translation:
+            translated = ('<p class="translation">' + _e(_("Kit translation:"))
+                          + f" {_e(translation)}</p>")
+        else:
+            translated = ('<p class="translation">'
+                          + _missing(_("no translation of this statement in the kit")) + "</p>")
+        note = "" if pd.isna(s["note"]) else ('<p class="note">' + _e(_("Note:"))
+                                              + f' {_quoting(_(s["note"]))}</p>')
         items.append(
-            f'<li class="statement"><blockquote>{_e(s["text"])}</blockquote>{translation}'
-            f'<p class="meta">{who} · {_date(s["event_date"])} · {_e(s["kind"])} · '
-            f"<b>{_e(s['source_type'])}</b> · {source}</p>{note}</li>")
+            f'<li class="statement"><blockquote lang="{_e(original)}">{_e(s["text"])}'
+            f"</blockquote>{translated}"
+            f'<p class="meta">{who} · {_date(s["event_date"])} · {_e(_(s["kind"]))} · '
+            f"<b>{_e(_(s['source_type']))}</b> · {source}</p>{note}</li>")
     return HTML('<ul class="statements">' + "".join(items) + "</ul>")
 
 
@@ -312,19 +387,21 @@ def quality_html(b: Briefing) -> HTML:
     """Conflicts, revisions, gaps, derived values and date caveats behind the figures."""
     parts = [f"<li>{_e(n)}</li>" for n in b.notes]
     for kind, grp in b.quality.groupby("kind", sort=False):
-        items = "".join(f"<li>{_e(r.period)}: {_e(r.detail)}</li>" for r in grp.itertuples())
-        parts.append(f"<li><b>{_e(QUALITY_KINDS.get(kind, kind))}</b> ({len(grp)})"
+        items = "".join(f"<li>{_e(r.period)}: {_e(r.detail)}"
+                        + (f" ({english(r.quoted)})" if r.quoted else "") + "</li>"
+                        for r in grp.itertuples())
+        parts.append(f"<li><b>{_e(_(QUALITY_KINDS.get(kind, kind)))}</b> ({len(grp)})"
                      f"<ul>{items}</ul></li>")
     if not parts:
-        parts = ["<li>No gaps or disagreements for the figures shown.</li>"]
+        parts = ["<li>" + _e(_("No gaps or disagreements for the figures shown.")) + "</li>"]
     return HTML('<ul class="quality">' + "".join(parts) + "</ul>")
 
 
-QUALITY_KINDS = {"conflict": "Sources disagree",
-                 "identity": "Fails its source's own cash-flow identity (not used)",
-                 "revision": "Revised by a later filing",
-                 "gap": "Missing quarters", "derived": "Computed from other figures",
-                 "date": "Dates", "statement": "Statements"}
+QUALITY_KINDS = {"conflict": N_("Sources disagree"),
+                 "identity": N_("Fails its source's own cash-flow identity (not used)"),
+                 "revision": N_("Revised by a later filing"),
+                 "gap": N_("Missing quarters"), "derived": N_("Computed from other figures"),
+                 "date": N_("Dates"), "statement": N_("Statements")}
 
 
 def peers_html(b: Briefing, quarters: int = 6) -> HTML:
@@ -333,8 +410,8 @@ def peers_html(b: Briefing, quarters: int = 6) -> HTML:
     control in the page switches between them. Every cell names its basis."""
     p = b.peers
     if p.empty:
-        return HTML("<p>No peer figures public by this date (the peers start with calendar "
-                    "2020).</p>")
+        return HTML("<p>" + _e(_("No peer figures public by this date (the peers start with "
+                                 "calendar 2020).")) + "</p>")
     cal = p.drop_duplicates("calendar_label").sort_values(["calendar_year", "calendar_quarter"])
     labels = list(cal[cal["calendar_label"].isin(p.loc[p["is_public"], "calendar_label"])]
                   ["calendar_label"])[-quarters:]
@@ -347,29 +424,33 @@ def peers_html(b: Briefing, quarters: int = 6) -> HTML:
             cells = [name]
             for label in labels:
                 if label not in by.index:
-                    cells.append(MISSING)
+                    cells.append(_missing_text())
                     continue
                 r = by.loc[label]
                 if not r["is_public"]:
-                    cells.append(_missing(f"not public by {b.as_of:%Y-%m-%d}"))
+                    cells.append(_missing(_("not public by {date}").format(date=_date(b.as_of))))
                     continue
-                own = "" if r["quarter_label"].startswith(label.replace("CY", "FY")) else \
+                same = periods.label(r["calendar_year"], r["calendar_quarter"])
+                own = "" if r["quarter_label"].startswith(same) else \
                     f'<br><span class="meta">{_e(r["quarter_label"])}</span>'
-                basis = "comparable" if measure == "comparable" else \
-                    "as reported: " + METRIC_NAMES[r["capex_metric"]].lower()
+                basis = _("comparable") if measure == "comparable" else \
+                    _("as reported: {metric}").format(
+                        metric=metric_name(r["capex_metric"], in_sentence=True))
                 value = _comparable(r) if measure == "comparable" else usd_bn(r["capex_usd"])
                 growth = pct(r[f"{measure}_yoy_pct"], missing="")
-                cells.append(f"{value}<br>{growth + ' YoY' if growth else ''}{own}"
+                yoy = _e(_("{growth} YoY").format(growth=i18n.pct(r[f"{measure}_yoy_pct"]))) \
+                    if growth else ""
+                cells.append(f"{value}<br>{yoy}{own}"
                              f'<br><span class="basis">{_e(basis)}</span>')
             rows.append(cells)
-        tables[measure] = _table(["Company", *labels], rows, f"peers {measure}")
+        tables[measure] = _table([_e(_("Company")), *map(_e, labels)], rows, f"peers {measure}")
     return HTML(
         '<div class="basis-switch">'
         '<input type="radio" name="peer-basis" id="peer-comparable" checked>'
-        '<label for="peer-comparable">Comparable capex (purchases + finance-lease '
-        "principal)</label>"
+        '<label for="peer-comparable">'
+        + _e(_("Comparable capex (purchases + finance-lease principal)")) + "</label>"
         '<input type="radio" name="peer-basis" id="peer-reported">'
-        '<label for="peer-reported">As each company reports it</label>'
+        '<label for="peer-reported">' + _e(_("As each company reports it")) + "</label>"
         f'<div class="basis comparable">{tables["comparable"]}</div>'
         f'<div class="basis reported">{tables["capex"]}</div></div>')
 
@@ -377,51 +458,54 @@ def peers_html(b: Briefing, quarters: int = 6) -> HTML:
 def methodology_html(b: Briefing) -> HTML:
     """How the figures are defined, aligned, derived, checked and dated."""
     companies = data.load_companies()
-    defs = "".join(f"<li><b>{_e(c.ticker)}</b> ({_e(c.fiscal_year_end)}): "
-                   f"{_e(c.capex_definition)}. Outlooks: "
-                   f"{_e(BASIS_NAMES.get(c.guidance_basis, 'none in the sources'))}"
-                   + (f" ({_e(c.guidance_basis_note)})" if pd.notna(c.guidance_basis_note)
-                      else "") + "</li>" for c in companies.itertuples())
-    return HTML(
-        "<ul>"
-        "<li><b>Two capex measures.</b> <i>As reported</i> is each company's own headline "
-        "figure, defined below; companies define it differently (cash purchases only, "
-        "purchases plus finance-lease principal, gross or net of proceeds), so these are not "
-        "compared with each other. <i>Comparable</i> is one definition for every company: "
-        "purchases of property and equipment (the company's gross cash concept) plus "
-        "principal payments on finance leases. A quarter missing either part has no "
-        "comparable figure, and the missing part is named. Peers are compared on the "
-        "comparable measure by default.</li>"
-        "<li><b>Growth and ratios.</b> Capex is a cash outflow stored as a positive number in "
-        "US dollars. Year-over-year growth compares the same fiscal quarter a year earlier "
-        "(a 14-week quarter against a 13-week one is flagged); the trailing figure sums four "
-        "consecutive fiscal quarters; intensity is capex divided by the same quarter's "
-        "revenue.</li>"
-        "<li><b>Periods.</b> Companies keep their fiscal calendars. A quarter's calendar "
-        "quarter is the one holding most of its days (the rule SEC uses for its frame "
-        "values); labels show both where they differ, e.g. FY25 Q2 (CY24 Q4). Peers are "
-        "compared on calendar quarters.</li>"
-        "<li><b>Derived and checked figures.</b> A single quarter comes from year-to-date "
-        "figures (six months minus three, a year minus nine months) only where the period "
-        "bounds line up exactly, and a year minus nine months only from figures of the same "
-        "filing year; otherwise it is missing, never estimated. A release's capex is checked "
-        "against its own cash-flow identity (operating cash flow minus free cash flow, and "
-        "minus finance-lease principal where the company's free cash flow subtracts it); a "
-        "figure that fails is listed under data quality and the reconciling one is used.</li>"
-        f"<li><b>As of {b.as_of:%Y-%m-%d}.</b> Each figure is used from the day it was "
-        "published: the earnings release, or the release and filing that first carried a "
-        "revised figure. Where no release date is known, the filing deadline of a listed "
-        "company bounds it. No document dated after the briefing date is cited.</li>"
-        "<li><b>Stock reaction.</b> Adjusted closes; the first full session after the release "
-        "(release-day close to next close after the close, previous close to release-day "
-        "close before the open), and the same less QQQ's move.</li>"
-        "<li><b>Guidance</b> is shown as management gave it, with its kind (range, point, "
-        "about, at least, up to, quarterly run rate, raise), its basis (what it measures) and "
-        "the source type of the page that reported it; most are news reports. A raise becomes "
-        "a level only where the level it raises is in the data, with the arithmetic shown. "
-        "A guided-versus-actual verdict is given only when the actual on the outlook's own "
-        "basis is known; otherwise the briefing says why not.</li>"
-        f"</ul><p>Capex definitions, outlook bases and fiscal years:</p><ul>{defs}</ul>")
+    defs = "".join(
+        f"<li><b>{_e(c.ticker)}</b> ({_e(c.fiscal_year_end)}): {_quoting(_(c.capex_definition))}. "
+        + _e(_("Outlooks: {basis}").format(basis=basis_name(c.guidance_basis)
+                                           if pd.notna(c.guidance_basis) and c.guidance_basis
+                                           else _("none in the sources")))
+        + (f" ({_quoting(_(c.guidance_basis_note))})" if pd.notna(c.guidance_basis_note) else "")
+        + "</li>" for c in companies.itertuples())
+    items = [
+        _("<b>Two capex measures.</b> <i>As reported</i> is each company's own headline figure, "
+          "defined below; companies define it differently (cash purchases only, purchases plus "
+          "finance-lease principal, gross or net of proceeds), so these are not compared with "
+          "each other. <i>Comparable</i> is one definition for every company: purchases of "
+          "property and equipment (the company's gross cash concept) plus principal payments "
+          "on finance leases. A quarter missing either part has no comparable figure, and the "
+          "missing part is named. Peers are compared on the comparable measure by default."),
+        _("<b>Growth and ratios.</b> Capex is a cash outflow stored as a positive number in US "
+          "dollars. Year-over-year growth compares the same fiscal quarter a year earlier (a "
+          "14-week quarter against a 13-week one is flagged); the trailing figure sums four "
+          "consecutive fiscal quarters; intensity is capex divided by the same quarter's "
+          "revenue."),
+        _("<b>Periods.</b> Companies keep their fiscal calendars. A quarter's calendar quarter "
+          "is the one holding most of its days (the rule SEC uses for its frame values); labels "
+          "show both where they differ, e.g. FY25 Q2 (CY24 Q4). Peers are compared on calendar "
+          "quarters."),
+        _("<b>Derived and checked figures.</b> A single quarter comes from year-to-date figures "
+          "(six months minus three, a year minus nine months) only where the period bounds line "
+          "up exactly, and a year minus nine months only from figures of the same filing year; "
+          "otherwise it is missing, never estimated. A release's capex is checked against its "
+          "own cash-flow identity (operating cash flow minus free cash flow, and minus "
+          "finance-lease principal where the company's free cash flow subtracts it); a figure "
+          "that fails is listed under data quality and the reconciling one is used."),
+        _("<b>As of {date}.</b> Each figure is used from the day it was published: the earnings "
+          "release, or the release and filing that first carried a revised figure. Where no "
+          "release date is known, the filing deadline of a listed company bounds it. No "
+          "document dated after the briefing date is cited.").format(date=_e(_date(b.as_of))),
+        _("<b>Stock reaction.</b> Adjusted closes; the first full session after the release "
+          "(release-day close to next close after the close, previous close to release-day "
+          "close before the open), and the same less QQQ's move."),
+        _("<b>Guidance</b> is shown as management gave it, with its kind (range, point, about, "
+          "at least, up to, quarterly run rate, raise), its basis (what it measures) and the "
+          "source type of the page that reported it; most are news reports. A raise becomes a "
+          "level only where the level it raises is in the data, with the arithmetic shown. A "
+          "guided-versus-actual verdict is given only when the actual on the outlook's own "
+          "basis is known; otherwise the briefing says why not."),
+    ]
+    return HTML("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul><p>"
+                + _e(_("Capex definitions, outlook bases and fiscal years:"))
+                + f"</p><ul>{defs}</ul>")
 
 
 def footer_html(b: Briefing) -> Footer:
@@ -430,10 +514,11 @@ def footer_html(b: Briefing) -> Footer:
     (metrics.summary_of) for the index pages, as JSON the export puts in the page's head."""
     from kit import __version__, archive
 
-    return Footer(
-        '<footer class="meta"><p>Parameters: ticker = ' + _e(b.ticker) + ", as_of = "
-        f"{b.as_of:%Y-%m-%d} · kit {_e(__version__)} · data visible on {b.as_of:%Y-%m-%d}: "
-        f"SHA-256 {archive.data_digest(b.as_of)}</p></footer>", metrics.summary_of(b))
+    text = _("Parameters: ticker = {ticker}, as_of = {as_of}, lang = {lang} · kit {version} · "
+             "data visible on {date}: SHA-256 {digest}").format(
+        ticker=b.ticker, as_of=f"{b.as_of:%Y-%m-%d}", lang=i18n.current(),
+        version=__version__, date=_date(b.as_of), digest=archive.data_digest(b.as_of))
+    return Footer(f'<footer class="meta"><p>{_e(text)}</p></footer>', metrics.summary_of(b))
 
 
 class Footer:
@@ -447,49 +532,71 @@ class Footer:
 
 
 def sources_html(b: Briefing) -> HTML:
-    rows = [[_e(s["source_id"]), _e(s["title"]), link(s["origin_url"]),
-             _e(s["origin_commit"]), _e(s["known_issues"])] for _, s in b.sources.iterrows()]
-    return HTML(_table(["Source id", "What", "From", "Version", "Known issues"], rows,
-                       "sources"))
+    rows = [[_e(s["source_id"]), _e(_(s["title"])), link(s["origin_url"], _(s["origin_url"])),
+             _e(s["origin_commit"]), _e(_(s["known_issues"]))]
+            for _i, s in b.sources.iterrows()]
+    head = [N_("Source id"), N_("What"), N_("From"), N_("Version"), N_("Known issues")]
+    return HTML(_table([_e(_(h)) for h in head], rows, "sources"))
+
+
+def _other_language(name: str | None) -> str:
+    """Links to the same briefing in the other languages, where its file is beside it."""
+    return "" if not name else " " + " ".join(
+        f'<span class="meta">({link_local(file, lang.upper())})</span>' for lang, file in name)
 
 
 def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
     """The body of the index page: every briefing as of one date, one row per company with
     its headline figures and a link to its briefing, the error that stopped it, or a note
     that it had no data by then. `entries` are metrics.summary() dicts with `file` (the
-    briefing's file name), or dicts with `ticker` and `error` or `no_data`."""
+    briefing's file name) and `others` ((language, file) of the same briefing in other
+    languages), or dicts with `ticker` and `error` or `no_data`."""
     rows = []
     for e in entries:
         problem = e.get("error") or e.get("no_data")
         if problem:
-            word = "failed: " if e.get("error") else ""
+            word = _("failed:") + " " if e.get("error") else ""
             rows.append([_e(e["ticker"]), _e(e.get("company_name")),
-                         f'<td colspan="7"><span class="missing">{word}{_e(problem)}</span>'
+                         f'<td colspan="7"><span class="missing">{_e(word)}{_e(problem)}</span>'
                          "</td>"])
             continue
         g = e.get("guidance")
-        outlook = "" if not g else f"FY{int(g['fiscal_year'])}: {_e(g['text'])} " \
-                                   f'<span class="meta">({_e(BASIS_NAMES[g["basis"]])})</span>'
+        outlook = "" if not g else f"{_e(fiscal_year_label(g['fiscal_year']))}: {_e(g['text'])} " \
+                                   f'<span class="meta">({_e(basis_name(g["basis"]))})</span>'
         comparable = usd_bn(e["comparable_usd"]) if pd.notna(e["comparable_usd"]) else \
-            _missing("missing: " + (e.get("comparable_missing") or "not in the sources"))
+            _missing(_("missing: {parts}").format(
+                parts=e.get("comparable_missing") or _("not in the sources")))
         rows.append([
-            link_local(e["file"], e["ticker"]), _e(e["company_name"]),
-            _e(e["quarter_label"]), usd_bn(e["capex_usd"]), comparable,
-            pct(e["capex_yoy_pct"]), usd_bn(e["capex_ttm_usd"]), outlook,
-            "" if e["reaction_pct"] is None else
-            f"{pct(e['reaction_pct'])} ({pct(e['reaction_excess_pct'])} vs QQQ)"])
-    head = ["Briefing", "Company", "Latest quarter", "Capex as reported", "Comparable capex",
-            "YoY (as reported)", "Trailing 4 quarters (as reported)", "Current outlook",
-            "Latest reaction"]
+            link_local(e["file"], e["ticker"]) + _other_language(e.get("others")),
+            _e(e["company_name"]), _e(e["quarter_label"]), usd_bn(e["capex_usd"]), comparable,
+            pct(e["capex_yoy_pct"]), usd_bn(e["capex_ttm_usd"]), outlook, _reaction(e)])
+    head = [N_("Briefing"), N_("Company"), N_("Latest quarter"), N_("Capex as reported"),
+            N_("Comparable capex"), N_("YoY (as reported)"),
+            N_("Trailing 4 quarters (as reported)"), N_("Current outlook"),
+            N_("Latest reaction")]
+    return (f"<h1>{_e(title)}</h1><p class=\"as-of\">"
+            + _e(_("Every briefing as of {date}: only what was public by then. Capex as "
+                   "reported is each company's own definition (each briefing states it); "
+                   "comparable capex is purchases of property and equipment plus principal "
+                   "payments on finance leases for every company.").format(date=_date(as_of)))
+            + "</p>" + _table([_e(_(h)) for h in head], rows, "index") + _index_footer())
+
+
+def _reaction(e: dict) -> str:
+    if e["reaction_pct"] is None:
+        return ""
+    return pct(e["reaction_pct"]) + " " + _e(_("({excess} vs QQQ)").format(
+        excess=i18n.pct(e["reaction_excess_pct"]) if e["reaction_excess_pct"] is not None
+        else _("not in the sources")))
+
+
+def _index_footer() -> str:
     from kit import __version__
 
-    return (f"<h1>{_e(title)}</h1><p class=\"as-of\">Every briefing as of {as_of:%Y-%m-%d}: "
-            "only what was public by then. Capex as reported is each company's own definition "
-            "(each briefing states it); comparable capex is purchases of property and "
-            "equipment plus principal payments on finance leases for every company.</p>"
-            + _table(head, rows, "index")
-            + f'<footer class="meta"><p>kit {_e(__version__)} · data as of '
-            f"{data.as_of_date():%Y-%m-%d} · data SHA-256 {data.fingerprint()}</p></footer>")
+    return '<footer class="meta"><p>' + _e(_(
+        "kit {version} · data as of {date} · data SHA-256 {digest}").format(
+        version=__version__, date=_date(data.as_of_date()), digest=data.fingerprint())) \
+        + "</p></footer>"
 
 
 def archive_html(timelines: dict[str, list[dict]], title: str) -> str:
@@ -499,8 +606,6 @@ def archive_html(timelines: dict[str, list[dict]], title: str) -> str:
     capex against the previous release's latest quarter (as reported, the company's one
     definition), and the outlook against the previous one, compared only on the same basis.
     `entries` are as for index_html, with `release_date`."""
-    from kit import __version__
-
     nav, parts = [], []
     for ticker, entries in timelines.items():
         name = next((e["company_name"] for e in entries if e.get("company_name")), ticker)
@@ -508,36 +613,34 @@ def archive_html(timelines: dict[str, list[dict]], title: str) -> str:
         rows, before = [], None
         for e in entries:
             problem = e.get("error") or e.get("no_data")
+            day = _date(e["stem"][len(ticker) + 1:len(ticker) + 11])
             if problem:
-                word = "failed: " if e.get("error") else "not rendered: "
-                rows.append([_e(e["release_date"]), _e(e["stem"][len(ticker) + 1:]),
-                             f'<td colspan="6"><span class="missing">{word}{_e(problem)}'
+                word = _("failed:") if e.get("error") else _("not rendered:")
+                rows.append([_date(e["release_date"]), day,
+                             f'<td colspan="6"><span class="missing">{_e(word)} {_e(problem)}'
                              "</span></td>"])
                 continue
-            rows.append([_e(e["release_date"]),
-                         link_local(e["file"], e["stem"][len(ticker) + 1:]),
+            rows.append([_date(e["release_date"]),
+                         link_local(e["file"], day) + _other_language(e.get("others")),
                          _e(e["quarter_label"] or ""), usd_bn(e["capex_usd"]),
                          _moved(before, e),
-                         usd_bn(e["comparable_usd"], missing=_missing(
-                             "missing: " + (e.get("comparable_missing") or "not in the sources"
-                                            ))),
-                         _outlook_moved(before, e),
-                         "" if e["reaction_pct"] is None else
-                         f"{pct(e['reaction_pct'])} ({pct(e['reaction_excess_pct'])} vs QQQ)"])
+                         usd_bn(e["comparable_usd"], missing=_missing(_("missing: {parts}").format(
+                             parts=e.get("comparable_missing") or _("not in the sources")))),
+                         _outlook_moved(before, e), _reaction(e)])
             before = e
-        head = ["Release", "Briefing as of", "Latest quarter", "Capex as reported",
-                "Since the previous release", "Comparable capex", "Full-year outlook",
-                "Reaction"]
+        head = [N_("Release"), N_("Briefing as of"), N_("Latest quarter"),
+                N_("Capex as reported"), N_("Since the previous release"),
+                N_("Comparable capex"), N_("Full-year outlook"), N_("Reaction")]
         parts.append(f'<section class="timeline" id="{_e(ticker)}"><h2>{_e(name)} '
-                     f"({_e(ticker)})</h2>" + _table(head, rows, "timeline") + "</section>")
-    return (f"<h1>{_e(title)}</h1><p class=\"as-of\">One briefing per earnings release, each "
-            "as of the first session after it (so the stock's reaction is in it), using only "
-            "what was public by then. Capex as reported is each company's own definition "
-            "(each briefing states it); comparable capex is purchases of property and "
-            "equipment plus principal payments on finance leases for every company.</p>"
-            f'<p class="meta">{" · ".join(nav)}</p>' + "".join(parts)
-            + f'<footer class="meta"><p>kit {_e(__version__)} · data as of '
-            f"{data.as_of_date():%Y-%m-%d} · data SHA-256 {data.fingerprint()}</p></footer>")
+                     f"({_e(ticker)})</h2>" + _table([_e(_(h)) for h in head], rows, "timeline")
+                     + "</section>")
+    return (f"<h1>{_e(title)}</h1><p class=\"as-of\">"
+            + _e(_("One briefing per earnings release, each as of the first session after it "
+                   "(so the stock's reaction is in it), using only what was public by then. "
+                   "Capex as reported is each company's own definition (each briefing states "
+                   "it); comparable capex is purchases of property and equipment plus "
+                   "principal payments on finance leases for every company."))
+            + f'</p><p class="meta">{" · ".join(nav)}</p>' + "".join(parts) + _index_footer())
 
 
 def _moved(before: dict | None, e: dict) -> str:
@@ -546,9 +649,10 @@ def _moved(before: dict | None, e: dict) -> str:
         return ""
     if before["quarter_label"] == e["quarter_label"]:
         return "" if before["capex_usd"] == e["capex_usd"] else \
-            f"revised from {usd_bn(before['capex_usd'])}"
+            _e(_("revised from {amount}").format(amount=i18n.usd_bn(before["capex_usd"])))
     change = (e["capex_usd"] / before["capex_usd"] - 1) * 100
-    return f"{pct(change)} against {_e(before['quarter_label'])}"
+    return _e(_("{change} against {quarter}").format(change=i18n.pct(change),
+                                                     quarter=before["quarter_label"]))
 
 
 def _outlook_moved(before: dict | None, e: dict) -> str:
@@ -557,15 +661,17 @@ def _outlook_moved(before: dict | None, e: dict) -> str:
     g = e.get("guidance")
     if not g:
         return ""
-    text = f"FY{g['fiscal_year']}: {_e(g['text'])}"
+    text = f"{_e(fiscal_year_label(g['fiscal_year']))}: {_e(g['text'])}"
     g0 = (before or {}).get("guidance")
     if not g0 or g0["fiscal_year"] != g["fiscal_year"] or g0["text"] == g["text"]:
-        return text + ("" if g0 and g0 == g else f' <span class="meta">({_e(g["change"])}, '
-                       f'{_e(g["given_date"])})</span>')
+        return text + ("" if g0 and g0 == g else f' <span class="meta">({_e(_(g["change"]))}, '
+                       f'{_date(g["given_date"])})</span>')
     if g0["basis"] != g["basis"]:
-        return (f'{text} <span class="meta">(before: {_e(g0["text"])} as '
-                f'{_e(BASIS_NAMES[g0["basis"]])}; another basis, not compared)</span>')
-    return f'{text} <span class="meta">({_e(g["change"])} from {_e(g0["text"])})</span>'
+        return (f'{text} <span class="meta">(' + _e(_(
+            "before: {outlook} as {basis}; another basis, not compared").format(
+            outlook=g0["text"], basis=basis_name(g0["basis"]))) + ")</span>")
+    return f'{text} <span class="meta">(' + _e(_("{change} from {outlook}").format(
+        change=_(g["change"]), outlook=g0["text"])) + ")</span>"
 
 
 def link_local(name: str, text: str) -> str:

@@ -49,6 +49,22 @@ def all_briefings(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def german_reports(tmp_path_factory) -> Path:
+    """`kit render META MSFT --as-of 2024-04-25`, then the same with `--lang de`, then the
+    English again (up to date, so only its index is written, now linking the German too)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("de")
+    for lang in ("en", "de", "en"):
+        res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "META", "MSFT",
+                              "--as-of", "2024-04-25", "--lang", lang, "--out", str(out),
+                              "--no-progress"], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr[-3000:]
+    return out
+
+
 def pytest_terminal_summary(terminalreporter):
     """The robustness section: how many bad-input, fault and hostile-text cases ran, and how
     many were handled as specified (passed)."""

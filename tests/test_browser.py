@@ -3,6 +3,7 @@
 These tests fail, not skip, when Chromium is missing: install it with `apt-get install chromium`.
 """
 
+import re
 import shutil
 from contextlib import contextmanager
 
@@ -119,5 +120,32 @@ def test_archive_time_lines_open_their_briefings_offline(archive_reports):
         for href in last[::40]:  # a sample across companies and years
             page.goto(href)
             page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+    assert requests == []
+    assert errors == []
+
+
+def test_a_german_briefing_draws_every_chart_offline_in_german(german_reports):
+    with offline_page() as (page, requests, errors):
+        page.goto((german_reports / "META-2024-04-25.de.html").resolve().as_uri())
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+        drawn = page.eval_on_selector_all(
+            "div.chart", "els => els.map(el => !!el.querySelector('svg path'))")
+        svg_text = " ".join(page.eval_on_selector_all("div.chart svg text",
+                                                      "els => els.map(t => t.textContent)"))
+        options = page.locator("div.chart select option").all_inner_texts()
+        bar = page.locator("div.chart").first.locator("g.mark-rect path").first
+        bar.scroll_into_view_if_needed()
+        bar.hover()
+        tip = page.locator("#vg-tooltip-element")
+        tip.wait_for(state="visible", timeout=5000)
+        tooltip = tip.inner_text()
+        width = page.eval_on_selector("div.chart svg", "el => el.getBoundingClientRect().width")
+    assert drawn and all(drawn)
+    assert width > 600  # as wide as the page, readable
+    # titles and axes in German, numbers with a decimal comma (the d3 locale of de)
+    assert "Investitionsausgaben nach Quartal" in svg_text and "Quartal (Periodenende)" in svg_text
+    assert "Mrd. USD" in tooltip and re.search(r"\b\d+,\d{3}\b", tooltip), tooltip
+    assert "Quelle" in tooltip and "Quartal" in tooltip and "GJ2" in tooltip
+    assert options[0] == "Vergleichbare Investitionsausgaben, Mrd. USD"
     assert requests == []
     assert errors == []

@@ -208,3 +208,22 @@ def test_explore_notebook_is_committed_without_outputs():
     assert code and all(not c["outputs"] and c["execution_count"] is None for c in code)
     assert "Explorer()" in "".join(code[0]["source"])
     assert nb["metadata"]["voila"]["template"] == "kit"  # Voila without CDN style sheets
+
+
+def test_the_language_choice_relabels_widgets_chart_and_table():
+    from kit import i18n
+
+    try:
+        ex = Explorer(as_of="2024-04-25", lang="de")
+        assert ex.companies.description == "Unternehmen" and ex.language.value == "de"
+        spec = ex.chart.chart.to_dict()
+        assert spec["title"] == "Investitionsausgaben wie vom Unternehmen berichtet (Mrd. USD)"
+        assert spec["config"]["locale"]["number"]["decimal"] == ","
+        assert any(label.startswith("KJ") for label in ex.quarters())
+        assert "," in ex.styled_table().to_html()  # 6,72, not 6.72
+        ex.language.value = "en"
+        assert ex.companies.description == "Companies"
+        assert ex.chart.chart.to_dict()["title"] == "Capex as the company reports it (USD bn)"
+        assert all(label.startswith("CY") for label in ex.quarters())
+    finally:
+        i18n.use_language("en")

@@ -64,6 +64,12 @@ def test_the_wheel_carries_the_notebooks_data_and_template_and_not_the_checkout(
     assert Path(data).is_relative_to(site)
     assert (env_dir / "share/jupyter/voila/templates/kit/index.html.j2").is_file()
     assert list((site / "kit" / "vega").glob("vega-bundle-*.js"))  # prebuilt, not built again
+    # the German catalog, compiled when the wheel was built, and used from it
+    assert (site / "kit" / "locale" / "de" / "LC_MESSAGES" / "kit.mo").is_file()
+    res = _run([str(env_dir / "bin" / "python"), "-c", "from kit import i18n; "
+                "i18n.use_language('de'); print(i18n._('Quarter'), i18n.usd_bn(6.715e9))"],
+               work, env)
+    assert res.stdout.strip() == "Quartal 6,72\xa0Mrd.\xa0$"
 
 
 def test_version_from_the_command_and_the_module(installed):

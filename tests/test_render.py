@@ -53,7 +53,8 @@ def test_seed_briefing_has_every_section_and_a_reproducible_footer(seed_briefing
 
 def test_executed_notebook_is_kept_with_its_parameters(seed_briefing):
     nb = nbformat.read(seed_briefing.with_suffix(".ipynb"), as_version=4)
-    assert nb.metadata["papermill"]["parameters"] == {"ticker": "META", "as_of": "2024-04-25"}
+    assert nb.metadata["papermill"]["parameters"] == {"ticker": "META", "as_of": "2024-04-25",
+                                                      "lang": "en"}
 
 
 def test_committed_notebook_has_no_outputs_and_a_parameters_cell():

@@ -35,7 +35,7 @@ from kit.sources.companyfacts import facts_rows
 from kit.sources.prices import prices
 from kit.sources.recent import recent_rows
 from kit.sources.sec_extract import sec_rows
-from kit.sources.statements import guidance, statements
+from kit.sources.statements import guidance, statements, translations
 
 
 def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = None,
@@ -223,6 +223,7 @@ def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
                              if (src / "prices" / f"{t}.csv").is_file()
                              or (src / "prices_recent" / f"{t}.csv").is_file()]),
         "statements": found.drop(columns=[c for c in found if c.startswith("_")]),
+        "statement_translations": translations(found),
     }
 
 

@@ -12,8 +12,8 @@ from kit.schema import DataError
 from kit.sources.common import parse_day, read_csv, read_json
 
 _STATEMENT_FIELDS = ["ticker", "event_date", "event_date_source", "fiscal_period", "kind",
-                     "speaker", "source_type", "source_title", "source_url", "text", "text_en",
-                     "note", "conflict"]
+                     "speaker", "source_type", "source_title", "source_url", "text", "text_lang",
+                     "text_en", "note", "conflict"]
 
 
 _GUIDANCE_FIELDS = ["guidance_low_usd_bn", "guidance_high_usd_bn", "guidance_usd_bn",
@@ -44,6 +44,7 @@ def statements(src: Path, tickers: list[str], corrections: pd.DataFrame,
             continue
         row = {f: item.get(f) or None for f in _STATEMENT_FIELDS}
         row["source_id"] = item["source_id"]
+        row["text_lang"] = row["text_lang"] or "en"
         row["event_date"] = parse_day(row["event_date"]) if row["event_date"] else None
         for f in _GUIDANCE_FIELDS:
             row["_" + f] = float(item[f]) if item.get(f) not in (None, "") else None
@@ -57,6 +58,34 @@ def statements(src: Path, tickers: list[str], corrections: pd.DataFrame,
     for _, r in undated.iterrows():
         log(f"note: statement {r['statement_id']} has no date and is shown only undated")
     return df
+
+
+def translations(found: pd.DataFrame) -> pd.DataFrame:
+    """additions/statement_translations.csv: each row must name a statement whose text
+    begins with its `original_start` (so that a renumbered statement is caught), in another
+    language than the statement's own."""
+    path = paths.additions_dir() / "statement_translations.csv"
+    rows = read_csv(path)
+    by_id = found.set_index("statement_id")
+    out = []
+    for i, row in enumerate(rows.to_dict("records"), start=2):
+        sid = row["statement_id"]
+        where = f"{path.name}, line {i}"
+        if sid not in by_id.index:
+            raise DataError(f"{where}: statement_id {sid!r} is not a statement; use an id "
+                            "from data/statements.csv")
+        statement = by_id.loc[sid]
+        if not " ".join(statement["text"].split()).startswith(
+                " ".join(str(row["original_start"]).split())):
+            raise DataError(f"{where}: statement {sid} does not begin with "
+                            f"{row['original_start']!r}; the ids moved, match it again")
+        if row["lang"] == statement["text_lang"]:
+            raise DataError(f"{where}: statement {sid} is already in {row['lang']!r}")
+        out.append(dict(statement_id=sid, ticker=statement["ticker"], lang=row["lang"],
+                        text=row["text"], reviewed_date=parse_day(row["reviewed_date"]),
+                        note=row.get("note") or None, source_id="additions"))
+    return pd.DataFrame(out, columns=["statement_id", "ticker", "lang", "text",
+                                      "reviewed_date", "note", "source_id"])
 
 
 def _check_seed_quotes(src: Path, added: list[dict]) -> None:
