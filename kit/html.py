@@ -37,6 +37,8 @@ table { border-collapse: collapse; width: 100%; margin: .8em 0; font-size: .92em
 th, td { border-bottom: 1px solid #e3e3e3; padding: .35em .5em; text-align: left; vertical-align: top; }
 th { background: #f5f5f7; }
 table.headline td:nth-child(2) { font-weight: 600; white-space: nowrap; }
+table.headline td .meta { white-space: normal; }
+table.peers { table-layout: fixed; } table.peers td { hyphens: auto; overflow-wrap: anywhere; }  /* long words */
 table.quarters td, table.sources td { font-size: .9em; }
 .missing { color: #b00020; font-style: italic; }
 .basis { color: #555; font-size: .85em; }
