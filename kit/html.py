@@ -38,7 +38,8 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: .35em .5em; text-align: left
 th { background: #f5f5f7; }
 table.headline td:nth-child(2) { font-weight: 600; white-space: nowrap; }
 table.headline td .meta { white-space: normal; }
-table.peers { table-layout: fixed; } table.peers td { hyphens: auto; overflow-wrap: anywhere; }  /* long words */
+table.peers, table.index, table.timeline { table-layout: fixed; }  /* long (German) words */
+:is(table.peers, table.index, table.timeline) :is(td, th) { hyphens: auto; overflow-wrap: anywhere; }
 table.quarters td, table.sources td { font-size: .9em; }
 .missing { color: #b00020; font-style: italic; }
 .basis { color: #555; font-size: .85em; }
@@ -49,7 +50,7 @@ table.quarters td, table.sources td { font-size: .9em; }
 blockquote { margin: 0; padding: .2em .8em; border-left: 3px solid #8aa; }
 .statements { list-style: none; padding: 0; } .statement { margin-bottom: 1em; }
 .meta, .note, .translation, .as-of { color: #555; font-size: .9em; margin: .2em 0; }
-a { color: #0645ad; word-break: break-all; }
+a { color: #0645ad; overflow-wrap: anywhere; }
 pre { white-space: pre-wrap; background: #f7f7f7; padding: .5em; }
 @media print {
   body { max-width: none; margin: 0; font-size: 11px; }
