@@ -30,6 +30,8 @@ from babel import Locale
 from babel.dates import format_date, get_day_names, get_month_names
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
+from kit.errors import RequestError
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "kit"
 SOURCE = "en"  # the language the kit is written in; its catalog is the strings themselves
@@ -38,6 +40,7 @@ _state = {"lang": SOURCE}  # the process's language (a notebook's kernel: use_la
 _thread = threading.local()  # a thread's own, while it exports a page (`language`)
 
 
+@cache
 def languages() -> tuple[str, ...]:
     """English and every language with a catalog in kit/locale."""
     found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.[mp]o"))
@@ -45,10 +48,10 @@ def languages() -> tuple[str, ...]:
 
 
 def check_lang(lang) -> str:
-    """`lang` as the kit names it ("en", "de"), or ValueError naming the ones it has."""
+    """`lang` as the kit names it ("en", "de"), or RequestError naming the ones it has."""
     name = str(lang or SOURCE).strip().lower().replace("-", "_")
     if name not in languages():
-        raise ValueError(f"language {lang!r} has no catalog; use one of "
+        raise RequestError(f"language {lang!r} has no catalog; use one of "
                          f"{', '.join(languages())} (a new one is a catalog in kit/locale, "
                          "see the README's Languages section)")
     return name

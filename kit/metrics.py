@@ -235,11 +235,9 @@ def measures(cur: pd.DataFrame, capex_metric: str, as_of: pd.Timestamp,
     (the briefs are kept), for the peers of every company.
     """
     cur = cur.copy()
-    parts = [_source_parts(r, as_of) for r in cur.to_dict("records")] if sources else None
-    cur["source"] = [_joined(*p) for p in parts] if sources else None
-    cur["origin"] = [p[1] for p in parts] if sources else None  # the source's own words
-    cur["how"] = [p[0] for p in parts] if sources else None
-    cur["published"] = [p[2] for p in parts] if sources else None
+    parts = [_source_parts(r, as_of) for r in cur.to_dict("records")] if sources else []
+    cur[["how", "origin", "published"]] = parts or None  # origin: the source's own words
+    cur["source"] = [_joined(*p) for p in parts] or None
     cur["brief"] = [_("{source}, {derivation}; public from {date} ({how})").format(
         source=r["source_id"], derivation=_(DERIVATIONS.get(r["derivation"], r["derivation"])),
         date=_date(r["published_date"]), how=_(_PUBLISHED_WORDS[r["published_basis"]]))
@@ -453,10 +451,10 @@ def guidance_steps(g: pd.DataFrame) -> pd.DataFrame:
                             low_usd=prev["low_usd"] + raise_, high_usd=prev["high_usd"] + raise_,
                             level_note=_("{outlook} (given {date}) + the {amount} raise").format(
                                 outlook=outlook_text(prev), date=_date(prev["given_date"]),
-                                amount=bn(raise_)))
+                                amount=usd_bn_short(raise_)))
             else:
                 step["level_note"] = _("a raise of {amount}; the level it raises is not in the "
-                                       "data").format(amount=bn(raise_))
+                                       "data").format(amount=usd_bn_short(raise_))
         levels.append(step)
     steps = []
     key = ["fiscal_year", "given_date", "guidance_kind", "low_usd", "high_usd"]
@@ -541,8 +539,8 @@ def outlook_text(g: dict, with_period: bool = False) -> str:
              "at_most": N_("up to {amount}"), "raise_by": N_("raised by {amount}"),
              "quarterly_run_rate": N_("about {amount} a quarter")}
     text = _(words.get(kind, "{amount}")).format(
-        amount=bn(low) if kind in ("at_least", "raise_by") else bn(high) if kind == "at_most"
-        else amount)
+        amount=usd_bn_short(low) if kind in ("at_least", "raise_by")
+        else usd_bn_short(high) if kind == "at_most" else amount)
     if not with_period:
         return text
     period = fiscal_year_label(g["fiscal_year"])
@@ -561,12 +559,8 @@ def fiscal_year_label(year) -> str:
 
 def _amount(low, high) -> str:
     if pd.isna(high) or pd.isna(low) or low == high:
-        return bn(low if not pd.isna(low) else high)
+        return usd_bn_short(low if not pd.isna(low) else high)
     return usd_bn_range(low, high)
-
-
-def bn(usd: float) -> str:
-    return usd_bn_short(usd)
 
 
 def current_outlook(steps: pd.DataFrame, as_of: pd.Timestamp, fye: str) -> dict | None:

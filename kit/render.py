@@ -44,9 +44,10 @@ class Job:
         return stem_of(self.ticker, self.as_of, self.lang)
 
 
-def stem_of(ticker: str, as_of: pd.Timestamp, lang: str = i18n.SOURCE) -> str:
+def stem_of(ticker: str, as_of, lang: str = i18n.SOURCE) -> str:
     """"META-2024-04-25" in English, "META-2024-04-25.de" in another language."""
-    return f"{ticker}-{as_of:%Y-%m-%d}" + ("" if lang == i18n.SOURCE else f".{lang}")
+    return f"{ticker}-{pd.Timestamp(as_of):%Y-%m-%d}" + ("" if lang == i18n.SOURCE
+                                                         else f".{lang}")
 
 
 def index_name(lang: str = i18n.SOURCE) -> str:
@@ -81,7 +82,7 @@ def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
     unless `force`; `log` is told so.
     """
     ticker, as_of = check_request(ticker, as_of)
-    lang = check_lang(lang)
+    lang = i18n.check_lang(lang)
     source, name = check_notebook(notebook)
     out = atomic.check_output_folder(Path(out_dir))
     job = jobs_for(source, [(ticker, as_of)], lang)[0]
@@ -110,14 +111,6 @@ def jobs_for(source: dict, requests: list[tuple[str, pd.Timestamp]],
 
 def _parameters(ticker: str, as_of: pd.Timestamp, lang: str = i18n.SOURCE) -> dict:
     return {"ticker": ticker, "as_of": f"{as_of:%Y-%m-%d}", "lang": lang}
-
-
-def check_lang(lang) -> str:
-    """The language, or RequestError naming the ones the kit has."""
-    try:
-        return i18n.check_lang(lang)
-    except ValueError as err:
-        raise RequestError(str(err)) from None
 
 
 def execute(kernel: WarmKernel, source, name: str, job: Job, folder: Path,
@@ -219,22 +212,21 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
 
     names = tickers or list(data.load_companies()["ticker"])
     day = metrics.check_date(as_of)  # one date for every briefing of the batch
-    lang = check_lang(lang)
-    requests, no_data = [], {}
-    for name in names:
-        try:
-            requests.append(check_request(name, day))
-        except NoDataYet:  # listed on the index; the others render
-            ticker = check_request(name)[0]
-            with i18n.language(lang):
+    with i18n.language(lang):  # the index's words; each page is in its notebook's language
+        lang = i18n.current()
+        requests, no_data = [], {}
+        for name in names:
+            try:
+                requests.append(check_request(name, day))
+            except NoDataYet:  # listed on the index; the others render
+                ticker = check_request(name)[0]
                 no_data[stem_of(ticker, day, lang)] = _(
                     "no {ticker} figures public by {date} (the first are from {first})").format(
                     ticker=ticker, date=i18n.date(day),
                     first=i18n.date(metrics.data_range(ticker)[0]))
-    result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler, lang)
-    result.no_data = no_data
-    order = {n.strip().upper(): i for i, n in enumerate(names)}
-    with i18n.language(lang):
+        result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler, lang)
+        result.no_data = no_data
+        order = {n.strip().upper(): i for i, n in enumerate(names)}
         entries = [_entry(result, stem) for stem in sorted(
             [*(stem_of(t, d, lang) for t, d in requests), *no_data],
             key=lambda stem: order.get(split_stem(stem)[0]))]
@@ -257,12 +249,11 @@ def render_archive(tickers: list[str] | None = None, since=None,
 
     names = [check_request(t)[0] for t in tickers] if tickers else \
         list(data.load_companies()["ticker"])
-    lang = check_lang(lang)
-    requests, no_data, released = [], {}, {}
-    with i18n.language(lang):
+    with i18n.language(lang):  # the index's words; each page is in its notebook's language
+        lang = i18n.current()
         dates, waiting = archive.release_dates(names, since)
-        for stem, why in waiting.items():
-            no_data[f"{stem}.{lang}" if lang != i18n.SOURCE else stem] = why
+        requests, released = [], {}
+        no_data = {stem_of(*split_stem(stem), lang): why for stem, why in waiting.items()}
         for ticker, day, release in dates:
             stem = stem_of(ticker, day, lang)
             released[stem] = release
@@ -275,10 +266,9 @@ def render_archive(tickers: list[str] | None = None, since=None,
             except RequestError as err:  # a session later than today cannot be rendered yet
                 no_data[stem] = _("released {release}; {reason}").format(
                     release=i18n.date(release), reason=err)
-    result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler, lang)
-    result.no_data = no_data
-    timelines = {t: [] for t in names}
-    with i18n.language(lang):
+        result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler, lang)
+        result.no_data = no_data
+        timelines = {t: [] for t in names}
         for stem in sorted([*(stem_of(t, d, lang) for t, d in requests), *no_data]):
             ticker, day = split_stem(stem)
             entry = _entry(result, stem)  # a release still waiting for its session: its date
@@ -308,7 +298,7 @@ def _entry(result: BatchResult, stem: str) -> dict:
         return dict(ticker=ticker, stem=stem, error=result.failed[stem])
     path = result.rendered.get(stem) or result.up_to_date[stem]
     figures = result.summaries.get(stem) or metrics.summary(ticker, day)
-    others = [(lang, f"{stem_of(ticker, pd.Timestamp(day), lang)}.html")
+    others = [(lang, f"{stem_of(ticker, day, lang)}.html")
               for lang in i18n.languages() if lang != i18n.current()]
     return {**figures, "stem": stem, "file": path.name,
             "others": [(lang, name) for lang, name in others if (path.parent / name).is_file()]}

@@ -56,14 +56,15 @@ def english(text: str) -> str:
     """Escaped text quoted in English (a source's own words or labels), marked as English in
     a page of another language."""
     text = _e(text)
-    return text if i18n.current() == "en" or not text else f'<span lang="en">{text}</span>'
+    return text if i18n.current() == i18n.SOURCE or not text else \
+        f'<span lang="en">{text}</span>'
 
 
 def _quoting(text: str) -> str:
     """Escaped text of the kit's own wording, with what it quotes from an English source
     ("…" in a translation keeps the source's words) marked as English."""
     text = _e(text)
-    if i18n.current() == "en":
+    if i18n.current() == i18n.SOURCE:
         return text
     return re.sub(r"&quot;(.+?)&quot;", r'&quot;<span lang="en">\1</span>&quot;', text)
 
@@ -363,7 +364,7 @@ def statements_html(b: Briefing) -> HTML:
         who = _e(s["speaker"]) or _e(_("reported"))
         source = link(s["source_url"], s["source_url"]) if not pd.isna(s["source_url"]) \
             else f"«{_e(s['source_title'])}»"
-        original = s.get("text_lang") if isinstance(s.get("text_lang"), str) else "en"
+        original = s["text_lang"]
         translation = s.get("translation")
         if original == i18n.current():
             translated = ""
@@ -437,9 +438,9 @@ def peers_html(b: Briefing, quarters: int = 6) -> HTML:
                     _("as reported: {metric}").format(
                         metric=metric_name(r["capex_metric"], in_sentence=True))
                 value = _comparable(r) if measure == "comparable" else usd_bn(r["capex_usd"])
-                growth = pct(r[f"{measure}_yoy_pct"], missing="")
-                yoy = _e(_("{growth} YoY").format(growth=i18n.pct(r[f"{measure}_yoy_pct"]))) \
-                    if growth else ""
+                growth = r[f"{measure}_yoy_pct"]
+                yoy = "" if pd.isna(growth) else _e(_("{growth} YoY").format(
+                    growth=i18n.pct(growth)))
                 cells.append(f"{value}<br>{yoy}{own}"
                              f'<br><span class="basis">{_e(basis)}</span>')
             rows.append(cells)
@@ -563,12 +564,10 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
         g = e.get("guidance")
         outlook = "" if not g else f"{_e(fiscal_year_label(g['fiscal_year']))}: {_e(g['text'])} " \
                                    f'<span class="meta">({_e(basis_name(g["basis"]))})</span>'
-        comparable = usd_bn(e["comparable_usd"]) if pd.notna(e["comparable_usd"]) else \
-            _missing(_("missing: {parts}").format(
-                parts=e.get("comparable_missing") or _("not in the sources")))
         rows.append([
             link_local(e["file"], e["ticker"]) + _other_language(e.get("others")),
-            _e(e["company_name"]), _e(e["quarter_label"]), usd_bn(e["capex_usd"]), comparable,
+            _e(e["company_name"]), _e(e["quarter_label"]), usd_bn(e["capex_usd"]),
+            _entry_comparable(e),
             pct(e["capex_yoy_pct"]), usd_bn(e["capex_ttm_usd"]), outlook, _reaction(e)])
     head = [N_("Briefing"), N_("Company"), N_("Latest quarter"), N_("Capex as reported"),
             N_("Comparable capex"), N_("YoY (as reported)"),
@@ -580,6 +579,12 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
                    "comparable capex is purchases of property and equipment plus principal "
                    "payments on finance leases for every company.").format(date=_date(as_of)))
             + "</p>" + _table([_e(_(h)) for h in head], rows, "index") + _index_footer())
+
+
+def _entry_comparable(e: dict) -> str:
+    """An index row's comparable capex, or which part is missing."""
+    return usd_bn(e["comparable_usd"], missing=_missing(_("missing: {parts}").format(
+        parts=e.get("comparable_missing") or _("not in the sources"))))
 
 
 def _reaction(e: dict) -> str:
@@ -624,8 +629,7 @@ def archive_html(timelines: dict[str, list[dict]], title: str) -> str:
                          link_local(e["file"], day) + _other_language(e.get("others")),
                          _e(e["quarter_label"] or ""), usd_bn(e["capex_usd"]),
                          _moved(before, e),
-                         usd_bn(e["comparable_usd"], missing=_missing(_("missing: {parts}").format(
-                             parts=e.get("comparable_missing") or _("not in the sources")))),
+                         _entry_comparable(e),
                          _outlook_moved(before, e), _reaction(e)])
             before = e
         head = [N_("Release"), N_("Briefing as of"), N_("Latest quarter"),
