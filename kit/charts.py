@@ -149,8 +149,9 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
                 x=alt.X("quarter_label:N", sort=order), y="low_bn:Q", y2="high_bn:Q",
                 tooltip=[alt.Tooltip("guidance:N", title=_("Guidance"))]))
     chart = alt.layer(*layers) if len(layers) > 1 else bars
-    return chart.properties(title=_("Capital expenditures by quarter, as reported ({metric})")
-                            .format(metric=_title(capex_metric)))
+    # the measure as a subtitle: with it in the title, a long (German) name is cut off
+    return chart.properties(title=alt.Title(_("Capital expenditures by quarter, as reported"),
+                                            subtitle=_title(capex_metric)))
 
 
 def _amount_tooltip() -> list:

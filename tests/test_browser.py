@@ -145,11 +145,16 @@ def test_a_german_briefing_draws_every_chart_offline_in_german(german_reports):
                  ".getBoundingClientRect().right > document.body.getBoundingClientRect().right"
                  " + 1).map(t => t.className)")
         overflow = page.evaluate(wider)
+        clipped = page.eval_on_selector_all(  # a chart title wider than its chart is cut off
+            "div.chart svg", "els => els.filter(s => { const t = s.querySelector('.role-title');"
+            " return t && t.getBoundingClientRect().right > s.getBoundingClientRect().right + 1;"
+            " }).map(s => s.querySelector('.role-title').textContent)")
         page.goto((german_reports / "index.de.html").resolve().as_uri())
         overflow += page.evaluate(wider)
     assert drawn and all(drawn)
     assert width > 600  # as wide as the page, readable
     assert overflow == []  # the longer German words still fit the page
+    assert clipped == []
     # titles and axes in German, numbers with a decimal comma (the d3 locale of de)
     assert "Investitionsausgaben nach Quartal" in svg_text and "Quartal (Periodenende)" in svg_text
     assert "Mrd. USD" in tooltip and re.search(r"\b\d+,\d{3}\b", tooltip), tooltip

@@ -165,7 +165,7 @@ def _spec_texts(node) -> list[str]:
     out = []
     if isinstance(node, dict):
         for key, value in node.items():
-            if isinstance(value, str) and (key in ("title", "text")
+            if isinstance(value, str) and (key in ("title", "text", "subtitle")
                                            or key == "name" and "input" in node):  # a control
                 out.append(value)
             elif key == "options" and isinstance(value, list):
