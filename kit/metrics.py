@@ -71,6 +71,7 @@ def metric_name(metric: str, in_sentence: bool = False) -> str:
 class Briefing:
     ticker: str
     company_name: str
+    cik: str
     as_of: pd.Timestamp
     capex_metric: str
     capex_definition: str
@@ -705,7 +706,8 @@ def reactions(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:
                          base_close_usd=base.iloc[-1], session_close_usd=after.iloc[0],
                          move_pct=move, benchmark_move_pct=bench_move,
                          excess_pct=move - bench_move, source_id=r.source_id,
-                         source_url=r.source_url))
+                         source_url=r.source_url, accession_number=r.accession_number,
+                         exhibit_url=r.exhibit_url))
     return pd.DataFrame(rows)
 
 
@@ -801,6 +803,10 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
                                 "not computed"))
     for r in rel[rel["date_check"] == "corrected"].itertuples():
         add("date", periods.label(r.fiscal_year, r.fiscal_quarter), _(r.note))
+    for r in rel[rel["date_check"] == "differs"].itertuples():
+        add("date", periods.label(r.fiscal_year, r.fiscal_quarter), _(
+            "sources disagree on the release date: {date} ({source}, used); {others}").format(
+            date=_date(r.release_date), source=r.source_id, others=r.other_dates))
     st = data.load_statements()
     st = st[st["ticker"] == ticker]
     for r in st[st["event_date"].isna()].itertuples():
@@ -849,7 +855,7 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
             quarter=latest["quarter_label"].iloc[0]))
     fye = company["fiscal_year_end"]
     return Briefing(
-        ticker=ticker, company_name=company["company_name"], as_of=as_of,
+        ticker=ticker, company_name=company["company_name"], cik=company["cik"], as_of=as_of,
         capex_metric=company["capex_metric"], capex_definition=company["capex_definition"],
         guidance_basis=company["guidance_basis"] if pd.notna(company["guidance_basis"])
         else "", quarters=quarters, guidance=steps, other_guidance=others,
@@ -892,9 +898,11 @@ def reactions_note(ticker: str, as_of: pd.Timestamp, added: bool) -> str:
                         "with `kit data add {ticker} --prices FILE`).") if added else
                       _("No price source for {ticker}; no reactions are computed.")).format(
             ticker=ticker))
-    if (rel["source_id"] == "sec_submissions").any():
-        notes.append(_("Timing comes from the time SEC accepted each 8-K filing with Item "
-                       "2.02 (US Eastern), not from the release itself."))
+    if (rel["timing_basis"] == "filing_time").any():
+        notes.append(_("Timing comes from the time SEC accepted the 8-K, where the company's "
+                       "SEC filing record shows in which time zone it is written; where no "
+                       "source establishes the time, it is not stated and the move is measured "
+                       "as if the release came after the close."))
     return " ".join(notes)
 
 

@@ -67,7 +67,8 @@ SOURCE_PRIORITY = ("sec_companyfacts", "sec_companyfacts_copy", "sec_extract",
                    "press_releases", "sec_calendar", "recent_financials", "additions", "derived")
 ROUNDING_USD = 0.5e6  # press releases and XBRL figures are in whole millions
 BENCHMARK = "QQQ"  # the market benchmark whose prices every build includes
-DATE_CHECKS = ("agrees", "differs", "not_listed", "corrected", "single_source")
+DATE_CHECKS = ("agrees", "differs", "corrected", "single_source")
+TIMING_BASES = ("filing_time", "stated", "not_stated")
 ADDED_FROM = ("sec",)
 
 
@@ -243,32 +244,45 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "earnings_releases",
-            "Quarterly earnings releases (8-K Item 2.02, exhibit 99.1), one row per quarter. From "
-            "the 8-K links of press_releases where it has them, else from earnings_dates.csv "
-            "with the corrections in additions/corrections.csv.",
+            "Quarterly earnings releases (the 8-K with Item 2.02 that reports the quarter's "
+            "results), one row per quarter, from every source that has the quarter: SEC "
+            "submissions first, then the 8-K links of press_releases, earnings_dates.csv (with "
+            "the corrections in additions/corrections.csv) and additions/releases.csv.",
             ("ticker", "fiscal_year", "fiscal_quarter"),
             (
                 _TICKER,
                 _c("fiscal_year", "int", "year", "Fiscal year of the reported quarter",
-                   "press_releases"),
+                   "as `source_id`"),
                 _c("fiscal_quarter", "int", "quarter", "Fiscal quarter of the reported quarter",
-                   "press_releases"),
+                   "as `source_id`"),
                 _c("period_end_date", "date", "", "Last day of the reported quarter", "kit"),
-                _c("release_date", "date", "", "Date of the release",
-                   "press_releases / earnings_dates"),
-                _c("timing", "string", "", "after_close | before_open | during_session, where a "
-                   "source says so (see `note`; for SEC submissions, the time SEC accepted the "
-                   "8-K); empty when no source says", "additions / sec_submissions",
-                   required=False, values=TIMINGS),
+                _c("release_date", "date", "", "Date the release was made public (US Eastern)",
+                   "as `source_id`"),
+                _c("timing", "string", "", "after_close | before_open | during_session; empty "
+                   "when the time is not stated (see `timing_basis`)",
+                   "sec_submissions / additions", required=False, values=TIMINGS),
+                _c("timing_basis", "string", "",
+                   "filing_time (the time SEC accepted the 8-K, in the zone its submissions "
+                   "document was shown to use) | stated (a source states it; see `note`) | "
+                   "not_stated (no source establishes it: a reaction is measured as if after "
+                   "the close)", "kit", values=TIMING_BASES),
                 _SOURCE_ID,
-                _c("source_url", "string", "", "The release on SEC EDGAR", "press_releases"),
+                _c("source_url", "string", "", "The 8-K's filing index on sec.gov where its "
+                   "accession number is known, else the page that dates the release",
+                   "as `source_id`"),
+                _c("accession_number", "string", "", "SEC accession number of the 8-K",
+                   "sec_submissions / press_releases / the URL of a copy", required=False),
+                _c("exhibit_url", "string", "", "The release itself (exhibit 99.1) on sec.gov",
+                   "press_releases", required=False),
                 _c("date_check", "string", "",
-                   "agrees | differs (earnings_dates.csv gives another day near it; this one is "
-                   "used) | not_listed (not in earnings_dates.csv) | corrected (by "
-                   "additions/corrections.csv) | single_source (no other source to check)",
+                   "agrees (every other source gives the same day) | differs (another source "
+                   "gives another day: see `other_dates`) | corrected (by "
+                   "additions/corrections.csv) | single_source (no other source has the quarter)",
                    "kit", values=DATE_CHECKS),
-                _c("note", "string", "", "Cross-check against `earnings_dates.csv`, and "
-                   "corrections with their sources", "kit",
+                _c("other_dates", "string", "", "The day each other source gives for the quarter "
+                   "(`source_id` date; ...)", "kit", required=False),
+                _c("note", "string", "", "Which filing and why, how the time was established, "
+                   "corrections and corroborating pages with their sources", "kit",
                    required=False),
             ),
         ),

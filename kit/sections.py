@@ -23,6 +23,7 @@ from kit.metrics import (
     outlook_text,
 )
 from kit.schema import COMPARABLE, SUMS
+from kit.sources.common import accession_in, sec_filing_url
 
 SUMMARY_MIME = "application/vnd.kit.summary+json"  # a briefing's headline figures (footer)
 BASIS_NAMES = {  # what an outlook measures, in words
@@ -74,11 +75,17 @@ def _e(value) -> str:
     return "" if value is None or pd.isna(value) else escape(str(value))
 
 
-def link(url, text=None) -> str:
-    """An anchor for http(s) URLs; anything else is shown as escaped text."""
-    if isinstance(url, str) and url.startswith(("https://", "http://")):
-        return f'<a href="{escape(url, quote=True)}">{_e(text or url)}</a>'
-    return _e(text or url)
+def link(url, text=None, cik=None) -> str:
+    """An anchor for http(s) URLs; anything else is shown as escaped text. With the
+    company's `cik`, a copy of an SEC filing (a URL that embeds its accession number) gets
+    the filing on sec.gov beside it."""
+    if not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+        return _e(text or url)
+    anchor = f'<a href="{escape(url, quote=True)}">{_e(text or url)}</a>'
+    accession = accession_in(url) if cik is not None else None
+    if accession and not url.startswith("https://www.sec.gov/"):
+        anchor += " (" + link(sec_filing_url(cik, accession), _("the filing on sec.gov")) + ")"
+    return anchor
 
 
 def usd_bn(value, missing: str | None = None) -> str:
@@ -110,7 +117,7 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _figure_source(q: pd.Series, metric: str) -> str:
+def _figure_source(q: pd.Series, metric: str, cik: str) -> str:
     """Source cell for one quarter's metric: the row's source, its inputs' links for a sum."""
     text = q.get(f"{metric}_source")
     if text is None or pd.isna(text):
@@ -119,9 +126,10 @@ def _figure_source(q: pd.Series, metric: str) -> str:
     cell = (_e(how) + ": " if isinstance(how, str) and how else "") + english(
         q.get(f"{metric}_origin")) + "; " + _e(q.get(f"{metric}_published"))
     if metric in SUMS:
-        cell += "<br>" + "; ".join(link(q.get(f"{m}_url"), metric_name(m)) for m in SUMS[metric])
+        cell += "<br>" + "; ".join(link(q.get(f"{m}_url"), metric_name(m), cik)
+                                   for m in SUMS[metric])
     else:
-        cell += "<br>" + link(q.get(f"{metric}_url"))
+        cell += "<br>" + link(q.get(f"{metric}_url"), cik=cik)
     return cell
 
 
@@ -135,14 +143,14 @@ def _comparable(q: pd.Series, column: str = "comparable_usd", fmt=usd_bn) -> str
     return fmt(float("nan"))
 
 
-def _brief_source(q: pd.Series, metric: str) -> str:
+def _brief_source(q: pd.Series, metric: str, cik: str) -> str:
     """A figure's source in a few words and the document that made it public, linked (the
     table of quarters has the full detail)."""
     text = q.get(f"{metric}_brief")
     if text is None or pd.isna(text):
         return _missing_text()
     urls = [q.get(f"{m}_url") for m in SUMS.get(metric, (metric,))]
-    return _e(text) + "<br>" + "; ".join(link(u, _("source")) for u in dict.fromkeys(urls)
+    return _e(text) + "<br>" + "; ".join(link(u, _("source"), cik) for u in dict.fromkeys(urls)
                                          if isinstance(u, str))
 
 
@@ -183,13 +191,13 @@ def headline_html(b: Briefing) -> HTML:
     m = b.capex_metric
 
     def both(q):
-        return _brief_source(q, m) + ("" if m == COMPARABLE else
+        return _brief_source(q, m, b.cik) + ("" if m == COMPARABLE else
                                       "<br><b>" + _e(_("Comparable:")) + "</b> "
-                                      + _brief_source(q, COMPARABLE))
+                                      + _brief_source(q, COMPARABLE, b.cik))
 
     rows = [[_e(_("Capex, latest quarter")), usd_bn(last["capex_usd"]), _comparable(last),
              _e(last["quarter_label"]), both(last)]]
-    rows += [_later_quarter(r, m) for _i, r in b.quarters[key > key[last.name]].iterrows()]
+    rows += [_later_quarter(r, m, b.cik) for _i, r in b.quarters[key > key[last.name]].iterrows()]
     if earlier.empty:
         rows.append([_e(_("Capex, a year earlier")), _missing_text(), _missing_text(), "", ""])
     else:
@@ -208,7 +216,7 @@ def headline_html(b: Briefing) -> HTML:
         [_e(_("Capex as a share of revenue")), pct(last["capex_to_revenue_pct"], signed=False),
          _comparable(last, "comparable_to_revenue_pct", lambda v: pct(v, signed=False)),
          _e(last["quarter_label"]), _e(_("computed by the kit; revenue:")) + " "
-         + _brief_source(last, "revenue")],
+         + _brief_source(last, "revenue", b.cik)],
     ]
     g = b.current_outlook
     if g is not None:
@@ -224,7 +232,7 @@ def headline_html(b: Briefing) -> HTML:
                      + _e(_("basis: {basis}").format(basis=basis_name(g["basis"])))
                      + "</span></td>",
                      _e(_("given {date};").format(date=_date(g["given_date"]))) + f" {moved}{how}",
-                     _sources_cell(g["sources"])])
+                     _sources_cell(g["sources"], b.cik)])
     elif not b.guidance.empty:
         rows.append([_e(_("Full-year capex outlook")),
                      '<td colspan="2">'
@@ -240,13 +248,13 @@ def headline_html(b: Briefing) -> HTML:
                          benchmark=i18n.pct(r["benchmark_move_pct"])
                          if pd.notna(r["benchmark_move_pct"]) else _("not in the sources"))),
                      _e(_("computed by the kit from daily adjusted closes (source: prices); "
-                          "release date:")) + " " + _release_link(r)])
+                          "release date:")) + " " + _release_link(r, b.cik)])
     reported, comparable = _measure_names(b)
     return HTML(_table([_e(_("Figure")), reported, comparable, _e(_("Period")),
                         _e(_("Source"))], rows, "headline"))
 
 
-def _later_quarter(q: pd.Series, metric: str) -> list[str]:
+def _later_quarter(q: pd.Series, metric: str, cik: str) -> list[str]:
     """A quarter after the headline's, which the sources have only in part: what is missing
     of the headline measure, and the parts they do have (no sum of parts is made)."""
     parts = SUMS.get(metric, (metric,))
@@ -258,19 +266,24 @@ def _later_quarter(q: pd.Series, metric: str) -> list[str]:
             _missing(_("missing: {parts}").format(parts=lacking or _("not in the sources")))
             + (f"<br>{shown}" if shown else ""),
             _comparable(q), _e(q["quarter_label"]),
-            "; ".join(_brief_source(q, p) for p in have) or _missing_text()]
+            "; ".join(_brief_source(q, p, cik) for p in have) or _missing_text()]
 
 
-def _release_link(r) -> str:
-    if r["source_id"] == "press_releases":
-        return link(r["source_url"], _("earnings release (8-K)"))
+def _release_link(r, cik: str) -> str:
+    """The release's 8-K on sec.gov where its accession number is known, with the release
+    itself (exhibit 99.1) where a source links it; else the page that dates it."""
+    if isinstance(r.get("accession_number"), str) and r["accession_number"]:
+        out = link(r["source_url"], _("8-K on sec.gov"))
+        if isinstance(r.get("exhibit_url"), str) and r["exhibit_url"]:
+            out += "; " + link(r["exhibit_url"], _("the release (exhibit 99.1)"))
+        return out
     if r["source_id"] == "earnings_dates":
         return link(r["source_url"], r["source_id"]) + " " + _e(_("(SEC 8-K Item 2.02 dates)"))
-    return link(r["source_url"], r["source_url"]) + f" ({_e(r['source_id'])})"
+    return link(r["source_url"], r["source_url"], cik) + f" ({_e(r['source_id'])})"
 
 
-def _sources_cell(sources) -> str:
-    return "<br>".join(f"{link(url, url)} ({_e(_(kind))})" for kind, url in sources)
+def _sources_cell(sources, cik: str) -> str:
+    return "<br>".join(f"{link(url, url, cik)} ({_e(_(kind))})" for kind, url in sources)
 
 
 def quarters_html(b: Briefing) -> HTML:
@@ -287,7 +300,7 @@ def quarters_html(b: Briefing) -> HTML:
         cells += [yoy, pct(q["comparable_yoy_pct"]),
                   pct(q["capex_to_revenue_pct"], signed=False),
                   "<br>".join(f"<b>{_e(_column(m))}:</b> "
-                              f"{_figure_source(q, m)}"
+                              f"{_figure_source(q, m, b.cik)}"
                               for m in metrics if not pd.isna(q[f"{m}_usd"]))]
         rows.append(cells)
     head = [_e(_("Quarter")), _e(_("Period end")),
@@ -314,12 +327,12 @@ def guidance_html(b: Briefing) -> HTML:
              _e(outlook_text(g)) + (f'<br><span class="meta">= {_e(g["level_note"])}</span>'
                                     if g["level_note"] else ""),
              _e(basis_name(g["basis"])), _e(_(g["change"])), _e(g["prior_note"]),
-             _sources_cell(g["sources"])]
+             _sources_cell(g["sources"], b.cik)]
             for _i, g in b.guidance.iterrows()]
     rows += [[_date(g["given_date"]), _e(fiscal_year_label(g["fiscal_year"])), _e(g["outlook"]),
               _e(basis_name(g["basis"])), "",
               _e(_(GUIDANCE_KINDS.get(g["guidance_kind"], g["guidance_kind"]))),
-              _sources_cell([(g["source_type"], g["source_url"])])]
+              _sources_cell([(g["source_type"], g["source_url"])], b.cik)]
              for _i, g in b.other_guidance.iterrows()]
     for v in b.verdicts.itertuples():
         period = fiscal_year_label(v.fiscal_year) + (f" Q{int(v.fiscal_quarter)}"
@@ -346,7 +359,7 @@ def reactions_html(b: Briefing) -> HTML:
              _date(r["release_date"]), f"{_date(r['base_date'])} → {_date(r['session_date'])}",
              _e(_(TIMINGS.get(r["timing"], r["timing"]))),
              pct(r["move_pct"]), pct(r["benchmark_move_pct"]), pct(r["excess_pct"]),
-             _release_link(r)]
+             _release_link(r, b.cik)]
             for _i, r in b.reactions.iloc[::-1].iterrows()]
     head = [N_("Results for"), N_("Released"), N_("Closes compared"), N_("Timing"), N_("Stock"),
             N_("QQQ"), N_("In excess of QQQ"), N_("Source")]
@@ -362,7 +375,7 @@ def statements_html(b: Briefing) -> HTML:
     items = []
     for _i, s in b.statements.iloc[::-1].iterrows():
         who = _e(s["speaker"]) or _e(_("reported"))
-        source = link(s["source_url"], s["source_url"]) if not pd.isna(s["source_url"]) \
+        source = link(s["source_url"], s["source_url"], b.cik) if not pd.isna(s["source_url"]) \
             else f"«{_e(s['source_title'])}»"
         original = s["text_lang"]
         translation = s.get("translation")

@@ -131,7 +131,8 @@ def test_calendar_quarters_agree_with_every_sec_frame(added, sources_dir, ticker
     assert checked >= 20
 
 
-def test_mur_release_dates_are_its_item_2_02_filings(added, sources_dir):
+def test_mur_releases_are_its_last_item_2_02_filing_before_each_report_timed_in_eastern(
+        added, sources_dir):
     doc = json.loads((sources_dir / "sec_submissions" / f"CIK{MUR}.json").read_text())
     recent = doc["filings"]["recent"]
     accepted = {datetime.fromisoformat(t[:19]).date(): t[11:16]
@@ -140,18 +141,21 @@ def test_mur_release_dates_are_its_item_2_02_filings(added, sources_dir):
                 if form == "8-K" and "2.02" in items.split(",")}
     rel = data.load_table("earnings_releases", added["dir"])
     rel = rel[rel["ticker"] == "MUR"]
-    assert len(rel) >= 20
+    assert len(rel) >= 18  # every quarter from 2018 to 2022 Q2
     for r in rel.itertuples():
         day = r.release_date.date()
-        assert day in accepted
-        clock = accepted[day]
-        assert r.timing == ("before_open" if clock < "09:30" else
-                            "after_close" if clock >= "16:00" else "during_session")
-        assert r.source_id == "sec_submissions" and "timing from the filing time" in r.note
-    # every Item 2.02 filing is a release, or a later one named on its quarter's row
-    later = " ".join(rel["note"])
-    assert all(d in set(rel["release_date"].dt.date) or f"{d}" in later for d in accepted)
-    # 2020-05-06 19:18 (US Eastern, though written with a Z): after the close that day
+        assert day in accepted  # Murphy's document is in US Eastern time: dates as written
+        assert r.source_id == "sec_submissions"
+        assert r.source_url.startswith("https://www.sec.gov/Archives/edgar/data/717423/")
+        if r.timing_basis == "filing_time":
+            clock = accepted[day]
+            assert r.timing == ("before_open" if clock < "09:30" else
+                                "after_close" if clock >= "16:00" else "during_session")
+            assert "read as US Eastern" in r.note
+        else:  # read as UTC it fits its filing date too, with another time of day
+            assert pd.isna(r.timing) and "time not stated" in r.note
+    # 2020-05-06 19:18 (US Eastern, though written with a Z; dated 2020-05-07 by SEC):
+    # after the close that day
     may = rel[rel["release_date"] == "2020-05-06"]
     assert list(may["timing"]) == ["after_close"]
 
@@ -191,7 +195,7 @@ def test_added_companies_render_every_section(added):
     assert "No earnings release dates for SNOW in the sources (SEC has no submissions " \
            "document for it)" in snow
     assert "No capex outlook in the sources" in snow and "No statements in the sources" in snow
-    assert "Timing comes from the time SEC accepted each 8-K filing" in mur
+    assert "Timing comes from the time SEC accepted the 8-K" in mur
     assert "No price source for MUR" in mur
     assert "MURPHY OIL" in mur and "Snowflake" in snow
 

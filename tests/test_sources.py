@@ -194,17 +194,36 @@ def test_an_added_figure_must_be_in_its_quote(sources_dir, tmp_path, monkeypatch
         sources.build_tables(sources_dir, log=lambda m: None)
 
 
-@pytest.mark.robustness
-def test_an_added_release_date_that_contradicts_a_source_is_refused(sources_dir, tmp_path,
-                                                                    monkeypatch):
+def test_an_added_release_date_that_contradicts_a_source_is_recorded_not_used(
+        sources_dir, tmp_path, monkeypatch):
     additions = tmp_path / "additions"
     shutil.copytree(paths.additions_dir(), additions)
     with (additions / "releases.csv").open("a") as f:
         f.write("META,2024,1,2024-04-25,,https://example.com,wrong day\n")
     monkeypatch.setenv("KIT_ADDITIONS", str(additions))
-    with pytest.raises(DataError, match=r"META FY2024 Q1 released 2024-04-25 disagrees with "
-                                        r"press_releases \(2024-04-24\)"):
-        sources.build_tables(sources_dir, log=lambda m: None)
+    rel = sources.build_tables(sources_dir, log=lambda m: None)["earnings_releases"]
+    q1 = rel[(rel["ticker"] == "META") & (rel["fiscal_year"] == 2024)
+             & (rel["fiscal_quarter"] == 1)].iloc[0]
+    assert q1["release_date"] == date(2024, 4, 24) and q1["source_id"] == "press_releases"
+    assert q1["date_check"] == "differs"
+    assert q1["other_dates"] == "earnings_dates 2024-04-24; additions 2024-04-25"
+
+
+def test_kit_data_check_lists_each_release_date_disagreement_with_both_dates():
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "data", "check"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    rel = load_table("earnings_releases", data_dir())
+    differs = rel[rel["date_check"] == "differs"]
+    assert len(differs) >= 1  # Apple's 2019-01-02 8-K (a revenue warning) is not a release
+    for r in differs.itertuples():
+        line = next(x for x in res.stdout.splitlines() if "disagree on the release date" in x
+                    and f"{r.release_date:%Y-%m-%d}" in x)
+        assert r.other_dates in line
+    assert "2019-01-29 (sec_submissions, used); earnings_dates 2019-01-02" in res.stdout
 
 
 def _fin(*rows):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from kit import paths, periods
 from kit.schema import DataError
-from kit.sources.common import fact_row, parse_day, published, read_csv
+from kit.sources.common import accession_in, fact_row, parse_day, published, read_csv
 
 
 def companies() -> pd.DataFrame:
@@ -29,12 +29,26 @@ def corrections() -> pd.DataFrame:
     return read_csv(paths.additions_dir() / "corrections.csv")
 
 
-def release_rows(ticker: str) -> list[tuple[int, dict]]:
-    """(line, row) of additions/releases.csv for `ticker`: releases the raw files lack, with
-    the timing their pages state."""
-    return [(line, r) for line, r in
-            enumerate(read_csv(paths.additions_dir() / "releases.csv").to_dict("records"), 2)
-            if r["ticker"] == ticker]
+def release_rows(ticker: str) -> list[dict]:
+    """additions/releases.csv for `ticker`: releases with the page that dates them, the
+    timing where the page states it, and the 8-K's accession number where the page's URL or
+    the row's note names it."""
+    rows = []
+    for r in read_csv(paths.additions_dir() / "releases.csv").to_dict("records"):
+        if r["ticker"] == ticker:
+            rows.append(dict(fiscal_year=int(r["fiscal_year"]),
+                             fiscal_quarter=int(r["fiscal_quarter"]),
+                             release_date=parse_day(r["release_date"]), timing=r["timing"],
+                             timing_basis="stated" if r["timing"] else "not_stated",
+                             source_id="additions", source_url=r["source_url"],
+                             accession_number=accession_in(r["source_url"])
+                             or accession_in(r["note"]) or "",
+                             exhibit_url=r["source_url"] if r["source_url"].startswith(
+                                 "https://www.sec.gov/Archives/") and r["source_url"].endswith(
+                                 ".htm") else "",
+                             date_check="single_source",
+                             note=r["note"]))
+    return rows
 
 
 _UNITS = {"million": 1e6, "billion": 1e9}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -55,9 +56,11 @@ SOURCES = [
          title="SEC EDGAR submissions: earnings releases as 8-K filings with Item 2.02",
          origin_url="https://data.sec.gov/submissions/", origin_commit="",
          path="(download cache) or sec_submissions/",
-         known_issues="Timing is the time SEC accepted the 8-K (US Eastern, although written "
-                      "with a Z), not the release's own; only the document's recent filings "
-                      "are read"),
+         known_issues="Not every Item 2.02 8-K is a release (Tesla's delivery reports): a "
+                      "quarter's release is the last one before its 10-Q/10-K. acceptanceDateTime "
+                      "is written with a Z in UTC or in US Eastern time: the zone is decided per "
+                      "document from its filing dates, and a time of day is used only where it "
+                      "is established; older filings only where their file is in the folder"),
     dict(source_id="prices_file", title="Daily adjusted closes from a file given to "
                                         "`kit data add --prices`",
          origin_url="(the user's file)", origin_commit="", path="",
@@ -89,10 +92,9 @@ SOURCES = [
          path="earnings_dates.csv",
          known_issues="TSLA dates are delivery reports (rejected); NVDA has an extra "
                       "2022-08-08; Alphabet is listed as GOOG; corrections in "
-                      "additions/corrections.csv; Tesla's and CoreWeave's releases and those "
-                      "after 2025-11 are in additions/releases.csv. Used where press_releases "
-                      "has no release links (GOOGL, AMZN, ORCL) and as a cross-check "
-                      "elsewhere"),
+                      "additions/corrections.csv; CoreWeave's releases and those after 2025-11 "
+                      "are in additions/releases.csv. Used where neither SEC submissions nor "
+                      "press_releases has the quarter, and as a cross-check elsewhere"),
     dict(source_id="statements", title="Sourced sentences from public web pages",
          origin_url="(made for this kit; each row has its own URL)", origin_commit="",
          path="statements.json",
@@ -104,6 +106,22 @@ SOURCES = [
          origin_url="kit/sources/pipeline.py", origin_commit="", path="",
          known_issues="See derivation_detail on each row"),
 ]
+
+
+# An accession number as written (0001193125-26-265848) or in a sec.gov path (/00011931…/)
+ACCESSION = re.compile(r"(?<!\d)(\d{10})-(\d{2})-(\d{6})(?!\d)"
+                       r"|/edgar/data/\d+/(\d{10})(\d{2})(\d{6})/")
+
+
+def sec_filing_url(cik, accession: str) -> str:
+    """The filing's index on sec.gov: .../Archives/edgar/data/<CIK>/<accession, no dashes>/."""
+    return f"https://www.sec.gov/Archives/edgar/data/{int(cik)}/{accession.replace('-', '')}/"
+
+
+def accession_in(url) -> str | None:
+    """The SEC accession number a URL embeds (a copy or proxy of a filing), or None."""
+    found = ACCESSION.search(url) if isinstance(url, str) else None
+    return "-".join(g for g in found.groups() if g) if found else None
 
 
 def read_csv(path: Path) -> pd.DataFrame:

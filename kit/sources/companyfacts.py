@@ -8,7 +8,7 @@ from datetime import date
 
 from kit import periods
 from kit.schema import ROUNDING_USD, DataError
-from kit.sources.common import fact_row, filing_year, is_fiscal_end, parse_day
+from kit.sources.common import fact_row, filing_year, is_fiscal_end, parse_day, sec_filing_url
 
 # XBRL concepts per metric, in order of preference: for each period the first that has a
 # value is used, and named on the row. "A+B+C" is a sum of concepts a company splits its
@@ -92,7 +92,9 @@ def facts_rows(doc: dict, company: dict, url: str,
     from the same filing year (periods.quarters_from_ytd). On each day a filing changed one
     of its parts, a quarter gets the value of the parts then current, and a version is kept
     when that value differs from the one before by more than rounding. `source_id` names
-    where the document came from (a live refresh, or a copy in additions/companyfacts/).
+    where the document came from (a live refresh, or a copy in additions/companyfacts/),
+    named with `url` in `source_detail`; `source_url` is the filing that made the version
+    public, on sec.gov.
     """
     gaap = doc.get("facts", {}).get("us-gaap", {})
     fye = company["fiscal_year_end"]
@@ -111,12 +113,14 @@ def facts_rows(doc: dict, company: dict, url: str,
                 last = value
                 filings = ", ".join(f"{v['form']} {v['accn']} filed {v['filed']}"
                                     for v in current)
+                made_public = max(current, key=lambda v: (v["filed"], v["accn"]))
                 detail = " minus ".join(f"{v['concept']} {p['start']}..{p['end']} = "
                                         f"{v['value'] / 1e6:,.0f}M" for v, p in zip(current, spans))
                 rows.append(fact_row(
                     metric, start, end, value,
                     (day, "filing", ("first filed" if first else "revised") + f" in {filings}"),
-                    source_id, url, f"companyfacts: {detail}", derivation,
+                    source_id, sec_filing_url(company["cik"], made_public["accn"]),
+                    f"companyfacts ({url}): {detail}", derivation,
                     detail if len(current) > 1 else "", filed=day))
     return rows
 

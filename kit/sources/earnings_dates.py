@@ -56,24 +56,8 @@ def release_rows(dates: pd.DataFrame, company: dict) -> list[dict]:
         released = parse_day(r["earnings_date"])
         fy, q = periods.fiscal_period(last_quarter_end_before(released, fye), fye)
         rows.append(dict(fiscal_year=fy, fiscal_quarter=q, release_date=released, timing="",
-                         source_id="earnings_dates", source_url=URL,
+                         timing_basis="not_stated", source_id="earnings_dates", source_url=URL,
+                         accession_number="", exhibit_url="",
                          date_check="corrected" if r["correction"] else "single_source",
                          note=r["correction"] or "SEC 8-K Item 2.02 date"))
     return rows
-
-
-def cross_checked(releases: list[dict], dates: pd.DataFrame, company: dict) -> list[dict]:
-    """Releases dated by another source (the 8-K links), each with `date_check` and `note`:
-    what this source says for it."""
-    known = sorted({parse_day(d) for d in usable(dates, company)["earnings_date"]})
-    out = []
-    for r in releases:
-        near = [d for d in known if abs((d - r["release_date"]).days) <= 20]
-        if r["release_date"] in near:
-            check, note = "agrees", "earnings_dates.csv agrees"
-        elif near:
-            check, note = "differs", f"earnings_dates.csv says {near[0]}; the 8-K date is used"
-        else:
-            check, note = "not_listed", "not in earnings_dates.csv"
-        out.append(dict(r, date_check=check, note=note))
-    return out

@@ -30,7 +30,16 @@ from kit.schema import (
 )
 from kit.sources import additions, earnings_dates, press, submissions
 from kit.sources.calendar import calendar_rows
-from kit.sources.common import FIRST_YEAR, SOURCES, fact_row, listed, parse_day, read_json
+from kit.sources.common import (
+    FIRST_YEAR,
+    SOURCES,
+    accession_in,
+    fact_row,
+    listed,
+    parse_day,
+    read_json,
+    sec_filing_url,
+)
 from kit.sources.companyfacts import facts_rows
 from kit.sources.prices import prices
 from kit.sources.recent import recent_rows
@@ -209,10 +218,11 @@ def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
     rel, fin = [], []
     for c in companies.fillna("").to_dict("records"):  # an empty setting: not used
         doc = sec_document(src / "sec_submissions", c["cik"])
-        rel.append(releases(src, c, dates, corrections, doc))
-        facts_doc = (facts or {}).get(c["ticker"]) or sec_document(src / "sec_companyfacts",
-                                                                   c["cik"])
-        fin.append(financials(src, c, rel[-1], facts_doc, kept_rows(kept, c["ticker"])))
+        rel.append(releases(src, c, dates, corrections, doc, src / "sec_submissions"))
+        earlier = kept_rows(kept, c["ticker"])  # an earlier refresh supersedes the folder's
+        facts_doc = (facts or {}).get(c["ticker"]) or (
+            None if earlier else sec_document(src / "sec_companyfacts", c["cik"]))
+        fin.append(financials(src, c, rel[-1], facts_doc, earlier))
     return {
         "sources": pd.DataFrame(SOURCES),
         "companies": companies,
@@ -234,43 +244,34 @@ def sec_document(folder: Path, cik: str) -> dict | None:
 
 
 RELEASE_COLUMNS = ["ticker", "fiscal_year", "fiscal_quarter", "period_end_date", "release_date",
-                   "timing", "source_id", "source_url", "date_check", "note"]
+                   "timing", "timing_basis", "source_id", "source_url", "accession_number",
+                   "exhibit_url", "date_check", "other_dates", "note"]
+# Which source dates a quarter's release when several have it: the 8-K itself first.
+RELEASE_SOURCES = ("sec_submissions", "press_releases", "earnings_dates", "additions")
 
 
 def releases(src: Path | None, company: dict, dates: pd.DataFrame | None,
-             corrections: pd.DataFrame, submitted: dict | None = None) -> pd.DataFrame:
-    """One row per quarter with a known release: from the 8-K links of press_releases when
-    it has them, else from the SEC submissions document when there is one, else from
-    earnings_dates.csv (as corrected); plus additions/releases.csv for quarters none has
-    (with the timing its page states)."""
-    ticker, fye = company["ticker"], company["fiscal_year_end"]
-    links = press.release_links(src, company) if src else []
-    if links:
-        rows = [dict(r, timing="", source_id="press_releases")
-                for r in earnings_dates.cross_checked(links, dates, company)]
-    elif submitted is not None:
-        rows = submissions.release_rows(submitted, company)
-    else:
-        rows = earnings_dates.release_rows(dates, company) if dates is not None else []
-    have = {(r["fiscal_year"], r["fiscal_quarter"]): r for r in rows}
-    for line, add in additions.release_rows(ticker):
-        fy, q = int(add["fiscal_year"]), int(add["fiscal_quarter"])
-        released = parse_day(add["release_date"])
-        if (fy, q) in have:
-            if have[(fy, q)]["release_date"] != released:
-                raise DataError(f"additions/releases.csv, line {line}: {ticker} FY{fy} Q{q} "
-                                f"released {released} disagrees with "
-                                f"{have[(fy, q)]['source_id']} "
-                                f"({have[(fy, q)]['release_date']}); add a correction instead")
-            if add["timing"] and not have[(fy, q)]["timing"]:  # the page states the time
-                have[(fy, q)]["timing"] = add["timing"]
-                have[(fy, q)]["note"] += f"; timing {add['timing']}: {add['note']} " \
-                                         f"({add['source_url']})"
-            continue
-        rows.append(dict(fiscal_year=fy, fiscal_quarter=q, release_date=released,
-                         timing=add["timing"], source_id="additions",
-                         source_url=add["source_url"], date_check="single_source",
-                         note=add["note"]))
+             corrections: pd.DataFrame, submitted: dict | None = None,
+             folder: Path | None = None) -> pd.DataFrame:
+    """One row per quarter with a known release, from every source that has one: the SEC
+    submissions document (its filings.files in `folder`), the 8-K links of press_releases,
+    earnings_dates.csv (as corrected) and additions/releases.csv. The first of
+    RELEASE_SOURCES dates it; the others' dates are kept in `other_dates` (`date_check`
+    differs where one disagrees, a `kit data check` finding). The time of day comes from the
+    filing where it is established, else from a source that states it. A release whose 8-K
+    accession number is known (from SEC, the 8-K links, or a copy's URL) links its filing
+    on sec.gov; the page that stated it stays in `note` as corroboration."""
+    ticker, fye, cik = company["ticker"], company["fiscal_year_end"], company["cik"]
+    found = submissions.release_rows(submitted, company, folder) if submitted else []
+    found += press.release_links(src, company) if src else []
+    found += earnings_dates.release_rows(dates, company) if dates is not None else []
+    found += additions.release_rows(ticker)
+    by_quarter: dict[tuple[int, int], list[dict]] = {}
+    for r in sorted(found, key=lambda r: RELEASE_SOURCES.index(r["source_id"])):
+        if r["fiscal_year"] < FIRST_YEAR - 1:
+            continue  # before the span of earnings_dates.csv, the widest release source
+        by_quarter.setdefault((r["fiscal_year"], r["fiscal_quarter"]), []).append(r)
+    rows = [_release(quarter, cik) for _q, quarter in sorted(by_quarter.items())]
     if not rows:
         return pd.DataFrame(columns=RELEASE_COLUMNS)
     out = pd.DataFrame(rows)
@@ -285,9 +286,39 @@ def releases(src: Path | None, company: dict, dates: pd.DataFrame | None,
         out.loc[hit, fix["field"]] = fix["value"]
         if fix["field"] == "release_date":
             out.loc[hit, "date_check"] = "corrected"
+        if fix["field"] == "timing":
+            out.loc[hit, "timing_basis"] = "stated"
         out.loc[hit, "note"] += (f"; {fix['field']} {fix['value']}: {fix['note']} "
                                  f"({fix['source_url']})")
     return out[RELEASE_COLUMNS]
+
+
+def _release(found: list[dict], cik: str) -> dict:
+    """One quarter's release from its sources' rows, best source first (see releases)."""
+    row, others = dict(found[0]), found[1:]
+    day = row["release_date"]
+    row["other_dates"] = "; ".join(f"{o['source_id']} {o['release_date']}" for o in others)
+    if row.get("date_check") != "corrected":
+        row["date_check"] = ("single_source" if not others else "agrees"
+                             if all(o["release_date"] == day for o in others) else "differs")
+    same_day = [o for o in others if o["release_date"] == day]
+    if row["timing_basis"] != "filing_time":
+        stated = next((o for o in same_day if o["timing"]), None)
+        if stated is not None:
+            row.update(timing=stated["timing"], timing_basis="stated")
+            row["note"] += (f"; timing {stated['timing']} as {stated['source_id']} states it: "
+                            f"{stated['note']} ({stated['source_url']})")
+    if not row["accession_number"]:
+        for o in [row, *same_day]:
+            if accession := o["accession_number"] or accession_in(o["source_url"]):
+                row["accession_number"] = accession
+                break
+    if row["accession_number"]:
+        page = row["source_url"]
+        row["source_url"] = sec_filing_url(cik, row["accession_number"])
+        if page != row["source_url"] and not page.startswith("https://www.sec.gov/"):
+            row["note"] += f"; corroborated by {page}"
+    return row
 
 
 def financials(src: Path | None, company: dict, releases: pd.DataFrame,
@@ -315,10 +346,10 @@ def financials(src: Path | None, company: dict, releases: pd.DataFrame,
                                            "sec_companyfacts_copy")
                      if r["period_end_date"].year >= FIRST_YEAR]  # the other sources' span
     if facts is not None:
-        found = facts_rows(facts, company, facts_url)
-        if company.get("added_from"):  # from the first year of the kit's other data on
-            found = dated_by_release([r for r in found if r["period_end_date"].year >= FIRST_YEAR],
-                                     release_on)
+        found = [r for r in facts_rows(facts, company, facts_url)
+                 if r["period_end_date"].year >= FIRST_YEAR]  # the other sources' span
+        if company.get("added_from"):
+            found = dated_by_release(found, release_on)
         rows += found
     rows += kept
     rows += sums(rows)

@@ -41,13 +41,17 @@ def identity_keys(company: dict) -> tuple[str, str, str | None] | None:
 
 def release_links(src: Path, company: dict) -> list[dict]:
     """The 8-K of each fiscal quarter's release, from quarterly-links.json where the folder has
-    one: fiscal_year, fiscal_quarter, release_date, source_url."""
+    one: its date, accession number and exhibit 99.1 on sec.gov (no time of day)."""
     where = folder(src, company)
     path = where / "quarterly-links.json" if where else None
     if path is None or not path.is_file():
         return []
+    name = f"press_releases/{company['press_folder']}/quarterly-links.json"
     return [dict(fiscal_year=int(link["fy"][2:]), fiscal_quarter=int(link["q"][1:]),
-                 release_date=parse_day(link["date"]), source_url=link["url"])
+                 release_date=parse_day(link["date"]), timing="", timing_basis="not_stated",
+                 source_id="press_releases", source_url=link["url"],
+                 accession_number=link["adsh"], exhibit_url=link["url"],
+                 date_check="single_source", note=f"8-K exhibit 99.1 linked in {name}")
             for link in read_json(path)]
 
 
