@@ -115,6 +115,7 @@ def _loader(name: str):
 
 load_sources = _loader("sources")
 load_companies = _loader("companies")
+load_company_notes = _loader("company_notes")
 load_financials = _loader("financials")
 load_capex_guidance = _loader("capex_guidance")
 load_earnings_releases = _loader("earnings_releases")

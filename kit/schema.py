@@ -131,6 +131,22 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
+            "company_notes",
+            "Notes on a company's capex definition or outlook basis that cite facts public only "
+            "from a date (an actual, an outlook, a filing): a briefing shows each from "
+            "`public_date` on, after the company's own lines in `companies`, which cite nothing "
+            "dated.",
+            ("ticker", "public_date"),
+            (
+                _TICKER,
+                _c("public_date", "date", "", "The day the latest fact the note cites was public",
+                   "additions"),
+                _c("note", "string", "", "The note, in the kit's words", "additions"),
+                _c("source_url", "string", "", "Page that backs the note", "additions"),
+                _SOURCE_ID,
+            ),
+        ),
+        Table(
             "financials",
             "Quarterly facts, tidy: one row per company x quarter x metric x source x published "
             "version. Capex metrics are cash outflows, stored positive. A later filing that "

@@ -472,12 +472,16 @@ def peers_html(b: Briefing, quarters: int = 6) -> HTML:
 def methodology_html(b: Briefing) -> HTML:
     """How the figures are defined, aligned, derived, checked and dated."""
     companies = data.load_companies()
+    notes = data.load_company_notes()
+    notes = notes[notes["public_date"] <= b.as_of]  # a note citing later facts waits for them
     defs = "".join(
         f"<li><b>{_e(c.ticker)}</b> ({_e(c.fiscal_year_end)}): {_quoting(_(c.capex_definition))}. "
         + _e(_("Outlooks: {basis}").format(basis=basis_name(c.guidance_basis)
                                            if pd.notna(c.guidance_basis) and c.guidance_basis
                                            else _("none in the sources")))
         + (f" ({_quoting(_(c.guidance_basis_note))})" if pd.notna(c.guidance_basis_note) else "")
+        + "".join(f". {_quoting(_(n.note))} ({link(n.source_url, _date(n.public_date), c.cik)})"
+                  for n in notes[notes["ticker"] == c.ticker].itertuples())
         + "</li>" for c in companies.itertuples())
     items = [
         _("<b>Two capex measures.</b> <i>As reported</i> is each company's own headline figure, "

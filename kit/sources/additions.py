@@ -24,6 +24,11 @@ def companies() -> pd.DataFrame:
     return companies.assign(added_from="")
 
 
+def company_notes() -> pd.DataFrame:
+    """additions/company_notes.csv: dated notes on a company's definition or outlook basis."""
+    return read_csv(paths.additions_dir() / "company_notes.csv").assign(source_id="additions")
+
+
 def corrections() -> pd.DataFrame:
     """additions/corrections.csv: fixes to raw rows, each with its source and note."""
     return read_csv(paths.additions_dir() / "corrections.csv")

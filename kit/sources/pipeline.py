@@ -226,6 +226,7 @@ def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
     return {
         "sources": pd.DataFrame(SOURCES),
         "companies": companies,
+        "company_notes": additions.company_notes(),
         "financials": pd.concat(fin),
         "capex_guidance": guidance(found, companies),
         "earnings_releases": pd.concat(rel),
