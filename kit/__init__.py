@@ -11,7 +11,8 @@ __version__ = "0.1.0"
 _WHERE = {
     "kit.charts": ("capex_chart", "growth_chart", "guidance_chart", "intensity_chart",
                    "peer_chart", "reaction_chart", "use_briefing_renderer"),
-    "kit.data": ("load_capex_guidance", "load_companies", "load_earnings_releases",
+    "kit.data": ("load_capex_guidance", "load_companies", "load_company_notes",
+                 "load_earnings_releases",
                  "load_financials", "load_prices", "load_sources", "load_statement_translations",
                  "load_statements"),
     "kit.i18n": ("use_language",),

@@ -14,7 +14,8 @@ def test_every_table_loads_with_its_schema_columns(name):
 
 def test_every_row_names_a_known_source():
     known = set(kit.load_sources()["source_id"])
-    for name in ("financials", "capex_guidance", "earnings_releases", "prices", "statements"):
+    for name in ("financials", "capex_guidance", "earnings_releases", "prices", "statements",
+                 "company_notes"):
         assert set(getattr(kit, f"load_{name}")()["source_id"]) <= known, name
 
 

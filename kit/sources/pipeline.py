@@ -328,7 +328,9 @@ def financials(src: Path | None, company: dict, releases: pd.DataFrame,
     the companyfacts document `facts` alone (a company added from SEC)."""
     ticker, fye = company["ticker"], company["fiscal_year_end"]
     rel = releases[releases["ticker"] == ticker]
-    release_on = dict(zip(rel["period_end_date"], zip(rel["release_date"], rel["source_url"])))
+    release_on = dict(zip(rel["period_end_date"], zip(  # the release itself where linked
+        rel["release_date"], rel["exhibit_url"].where(rel["exhibit_url"] != "",
+                                                      rel["source_url"]))))
     facts_url = f"https://data.sec.gov/api/xbrl/companyfacts/CIK{int(company['cik']):010d}.json"
     rows = []
     if src is not None:
