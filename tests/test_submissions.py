@@ -122,3 +122,14 @@ def test_every_release_with_an_accession_and_every_companyfacts_figure_links_sec
         assert r.source_url.startswith(prefix), r
         accession = r.source_url.removeprefix(prefix).strip("/")
         assert accession in r.published_date_basis.replace("-", ""), r
+
+
+def test_the_8k_the_rule_picks_is_the_one_the_press_release_links_name():
+    """Apple, Microsoft and Nvidia: every quarter both sources have names the same 8-K (the
+    press releases' links give its accession number and exhibit) on the same day."""
+    rel = data.load_earnings_releases()
+    both = rel[(rel["source_id"] == "sec_submissions")
+               & rel["other_dates"].str.contains("press_releases", na=False)]
+    assert set(both["ticker"]) == {"AAPL", "MSFT", "NVDA"} and len(both) >= 60
+    assert (both["date_check"] == "agrees").all()
+    assert all(r.accession_number.replace("-", "") in r.exhibit_url for r in both.itertuples())

@@ -314,6 +314,10 @@ def _release(found: list[dict], cik: str) -> dict:
             if accession := o["accession_number"] or accession_in(o["source_url"]):
                 row["accession_number"] = accession
                 break
+    if row["accession_number"] and not row["exhibit_url"]:  # the release itself, if linked
+        row["exhibit_url"] = next((o["exhibit_url"] for o in same_day if o["exhibit_url"]
+                                   and accession_in(o["exhibit_url"]) == row["accession_number"]),
+                                  "")
     if row["accession_number"]:
         page = row["source_url"]
         row["source_url"] = sec_filing_url(cik, row["accession_number"])
