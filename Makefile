@@ -39,7 +39,7 @@ data: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(BIN)/kit data check
 
-## Refresh from SEC EDGAR (needs KIT_SEC_USER_AGENT="Your Name you@example.com"; TICKERS=...).
+## Refresh from SEC EDGAR and prices (needs KIT_SEC_USER_AGENT="Your Name you@example.com"; TICKERS=...).
 refresh: $(VENV)/.installed
 	$(BIN)/kit data refresh $(TICKERS)
 

@@ -28,7 +28,7 @@ from kit.schema import TABLES
 VISIBLE_FROM = {"financials": "published_date", "capex_guidance": "given_date",
                 "company_notes": "public_date",
                 "earnings_releases": "release_date", "prices": "price_date",
-                "statements": "event_date"}
+                "release_sentences": "release_date", "statements": "event_date"}
 STAMP_BYTES = 64 * 1024  # the head of a page, where its fingerprint and figures are
 
 

@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", help="data folder to replace (default: $KIT_DATA_DIR; data/ in a "
                                  "checkout; else your user data folder)")
     dsub.add_parser("check", help="print every source conflict, revision, gap and date caveat")
-    f = dsub.add_parser("refresh", help="download SEC EDGAR companyfacts and rebuild data/")
+    f = dsub.add_parser("refresh", help="bring data/ forward: SEC companyfacts, submissions, "
+                        "new earnings releases, and prices (with yfinance)")
     f.add_argument("tickers", nargs="*", help="companies to refresh (default: all)")
     f.add_argument("--user-agent", help="'Name email' for SEC (default: $KIT_SEC_USER_AGENT)")
     f.add_argument("--max-age-hours", type=float, default=24.0,

@@ -120,6 +120,7 @@ load_financials = _loader("financials")
 load_capex_guidance = _loader("capex_guidance")
 load_earnings_releases = _loader("earnings_releases")
 load_prices = _loader("prices")
+load_release_sentences = _loader("release_sentences")
 load_statements = _loader("statements")
 load_statement_translations = _loader("statement_translations")
 

@@ -807,6 +807,11 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         add("date", periods.label(r.fiscal_year, r.fiscal_quarter), _(
             "sources disagree on the release date: {date} ({source}, used); {others}").format(
             date=_date(r.release_date), source=r.source_id, others=r.other_dates))
+    unread = data.load_release_sentences()
+    for r in unread[(unread["ticker"] == ticker) & (unread["release_date"] <= as_of)].itertuples():
+        add("statement", _date(r.release_date), _(
+            "a sentence of the release on capital expenditures not read ({reason}); not "
+            "guessed: {url}").format(reason=_(r.reason), url=r.source_url), r.sentence)
     st = data.load_statements()
     st = st[st["ticker"] == ticker]
     for r in st[st["event_date"].isna()].itertuples():

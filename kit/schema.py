@@ -64,7 +64,8 @@ TIMINGS = ("after_close", "before_open", "during_session")
 LEVEL_KINDS = ("range", "point", "about")  # outlooks that state the year's total
 # When two sources publish the same quarter on the same date, the first listed wins.
 SOURCE_PRIORITY = ("sec_companyfacts", "sec_companyfacts_copy", "sec_extract",
-                   "press_releases", "sec_calendar", "recent_financials", "additions", "derived")
+                   "press_releases", "sec_calendar", "recent_financials", "additions", "derived",
+                   "sec_exhibit")  # a release's rounded sentence after the exact figures
 ROUNDING_USD = 0.5e6  # press releases and XBRL figures are in whole millions
 BENCHMARK = "QQQ"  # the market benchmark whose prices every build includes
 DATE_CHECKS = ("agrees", "differs", "corrected", "single_source")
@@ -300,6 +301,23 @@ TABLES: dict[str, Table] = {
                 _c("note", "string", "", "Which filing and why, how the time was established, "
                    "corrections and corroborating pages with their sources", "kit",
                    required=False),
+            ),
+        ),
+        Table(
+            "release_sentences",
+            "Sentences of earnings releases (8-K exhibit 99.1, fetched by `kit data refresh`) "
+            "that speak of capital expenditures but are not of a shape the kit reads: listed by "
+            "`kit data check`, never guessed. Empty until a refresh has read a release.",
+            ("ticker", "release_date", "sentence"),
+            (
+                _TICKER,
+                _c("release_date", "date", "", "Date of the release", "sec_submissions"),
+                _c("sentence", "string", "", "The sentence as the release writes it",
+                   "sec_exhibit"),
+                _c("reason", "string", "", "Why the kit did not read it", "kit"),
+                _c("source_url", "string", "", "The release (exhibit 99.1) on sec.gov",
+                   "sec_exhibit"),
+                _SOURCE_ID,
             ),
         ),
         Table(

@@ -15,19 +15,19 @@ import time
 import urllib.error
 import urllib.request
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
-from kit import atomic, data, paths, sources
+from kit import atomic, data, paths, periods, sources
 from kit.errors import FetchError
-from kit.schema import DataError
-from kit.sources import additions, companyfacts, pipeline
+from kit.schema import BENCHMARK, DataError
+from kit.sources import additions, companyfacts, exhibits, pipeline, prices, yahoo
 from kit.sources.prices import from_file
 
 BASE_URL = "https://data.sec.gov"  # companyfacts and submissions
-WWW_URL = "https://www.sec.gov"  # /files/company_tickers.json
+WWW_URL = "https://www.sec.gov"  # /files/company_tickers.json, /Archives/ (filings)
 MAX_AGE_HOURS = 24.0
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_BYTES = 256 * 2**20  # the largest companyfacts documents are tens of MiB
@@ -77,10 +77,20 @@ class Client:
     def get_json(self, path: str, check=lambda doc: None) -> dict:
         """The document at `path`, parsed (finite numbers only) and passed to `check`, which
         raises FetchError for a document of the wrong shape; only then is it cached."""
+        return self.get(path, _parse, check, "application/json")
+
+    def get_text(self, path: str) -> str:
+        """The HTML or text document at `path` (an exhibit), cached as the JSON ones are."""
+        return self.get(path, lambda body: body.decode("utf-8"), lambda doc: None,
+                        "text/html, text/plain")
+
+    def get(self, path: str, parse, check, accept: str):
+        """The document at `path`: fetched (or read from the cache), `parse`d, `check`ed,
+        then cached."""
         cached = self.cache / path.strip("/").replace("/", "_")
         if cached.is_file() and time.time() - cached.stat().st_mtime < self.max_age:
             try:
-                doc = _parse(cached.read_bytes())
+                doc = parse(cached.read_bytes())
                 check(doc)
                 self.cache_hits += 1
                 return doc
@@ -90,8 +100,8 @@ class Client:
         for attempt in range(self.retries + 1):
             wait = self.backoff * 2 ** attempt
             try:
-                body = self._get(url)
-                doc = _parse(body)
+                body = self._get(url, accept)
+                doc = parse(body)
                 break
             except urllib.error.HTTPError as err:
                 if err.code == 404:
@@ -108,7 +118,7 @@ class Client:
                     http.client.HTTPException) as err:
                 problem = f"{type(err).__name__}: {err}"
             except (ValueError, UnicodeDecodeError) as err:
-                problem = f"not valid JSON ({err})"
+                problem = f"not a valid {accept.split(',')[0]} document ({err})"
             if attempt == self.retries:
                 raise FetchError(f"{url}: {problem}, after {attempt + 1} attempts")
             self.log(f"{url}: {problem}; retrying in {wait:g} s")
@@ -127,16 +137,16 @@ class Client:
     def url(self, path: str) -> str:
         if self.base_url:
             return self.base_url + path
-        return (WWW_URL if path.startswith("/files/") else BASE_URL) + path
+        return (WWW_URL if path.startswith(("/files/", "/Archives/")) else BASE_URL) + path
 
-    def _get(self, url: str) -> bytes:
+    def _get(self, url: str, accept: str = "application/json") -> bytes:
         pause = self._last + self.interval - time.monotonic()
         if pause > 0:
             time.sleep(pause)
         self._last = time.monotonic()
         self.requests += 1
         req = urllib.request.Request(url, headers={"User-Agent": self.agent,
-                                                   "Accept": "application/json",
+                                                   "Accept": accept,
                                                    "Accept-Encoding": "gzip"})
         deadline = time.monotonic() + self.deadline
         with urllib.request.urlopen(req, timeout=self.timeout) as res:
@@ -294,14 +304,21 @@ def _check_fact(f, where: str, bad) -> None:
 
 def refresh(tickers: list[str] | None = None, agent: str | None = None, *,
             client: Client | None = None, sources_dir=None, data_dir=None,
-            companies=None, log=print) -> Path:
-    """Download the companyfacts of `tickers` (default: all) and rebuild data/ with them;
-    print what changed, then replace data/ in one step.
+            companies=None, log=print, prices_fetch=None) -> Path:
+    """Bring the named companies (default: all) forward from SEC and rebuild data/ with
+    them; print what changed, then replace data/ in one step.
 
-    Only what was fetched changes: the refreshed rows of other companies, and of a company
-    whose download failed, are kept from the data folder. A failed company is named with its
-    reason (FetchError, after the others are in place); if every one failed, data/ is left
-    as it was."""
+    For each company: its companyfacts and its submissions (releases told apart, dated,
+    timed and linked by the kit's release rules); for each release whose 8-K is not in the
+    data yet, the filing's index and its exhibit 99.1, whose sentences become sourced
+    figures, outlooks and statements (kit.sources.exhibits); and the daily prices of the
+    companies and of QQQ from Yahoo Finance (kit.sources.yahoo; `prices_fetch` stands in for
+    yfinance.download), joined onto the prices the data has without a jump, or a note saying
+    why not. A document SEC does not have
+    (HTTP 404) is reported and the rest goes on. Only what was fetched changes: a company none
+    of whose documents could be fetched keeps its data, and the refreshed rows of companies
+    not named are kept. Any other failure is named with its reason (FetchError, after the
+    rest is in place); if nothing could be fetched, data/ is left as it was."""
     companies = additions.companies() if companies is None else companies
     known = list(companies["ticker"])
     wanted = [t.strip().upper() for t in tickers] if tickers else known
@@ -310,33 +327,150 @@ def refresh(tickers: list[str] | None = None, agent: str | None = None, *,
         raise DataError(f"unknown ticker(s) {', '.join(unknown)}; valid: {', '.join(known)}")
     out = atomic.check_data_folder(Path(data_dir or paths.output_data_dir()))
     client = client or Client(user_agent(agent), log=log)
-    facts, failed = {}, {}
+    src = Path(sources_dir or paths.sources_dir())
+    facts, submitted, failed, missing = {}, {}, {}, {}
     cik = dict(zip(companies["ticker"], companies["cik"]))
     for i, t in enumerate(wanted, start=1):
-        log(f"[{i}/{len(wanted)}] {t}: companyfacts CIK{int(cik[t]):010d}")
-        try:
-            facts[t] = client.companyfacts(cik[t])
-        except FetchError as err:
-            failed[t] = str(err)
+        log(f"[{i}/{len(wanted)}] {t}: companyfacts and submissions of CIK{int(cik[t]):010d}")
+        for kind, get, found in (("companyfacts", client.companyfacts, facts),
+                                 ("submissions", client.submissions, submitted)):
+            try:
+                found[t] = get(cik[t])
+            except NotFound as err:
+                log(f"note: {t}: no {kind} document ({err}); its earlier data is kept")
+                missing.setdefault(t, []).append(str(err))
+            except FetchError as err:
+                failed.setdefault(t, []).append(str(err))
+    before = pipeline.read_tables(out) or pipeline.read_tables(paths.data_dir())
+    tables = sources.build_tables(src, log=log, companies=companies, facts=facts,
+                                  kept=_earlier_rows(before, set(facts)), submitted=submitted,
+                                  kept_releases=_earlier_releases(before, set(submitted)))
+    tables = _with_releases_read(client, tables, before, set(submitted), failed, log)
     log(f"{client.requests} request(s) to SEC, {client.cache_hits} document(s) from the cache")
-    problems = "\n  ".join(f"{t}: {why}" for t, why in failed.items())
-    if not facts:
+    tables, priced = _with_prices(tables, before, wanted, log, prices_fetch)
+    if not facts and not submitted and not priced:
+        problems = "\n  ".join(f"{t}: {'; '.join(why)}" for t, why in
+                               {**missing, **failed}.items())
         raise FetchError(f"refresh failed; data/ left unchanged:\n  {problems}")
-    path = sources.build(sources_dir, out, log=log, facts=facts, companies=companies,
-                         kept=_earlier_rows(out, set(facts)))
+    path = pipeline.write(pipeline.merge(tables, pipeline.added_tables(
+        out, exclude=set(tables["companies"]["ticker"]))), out, log)
     if failed:
-        raise FetchError(f"refreshed {', '.join(facts)}; these failed and keep their earlier "
-                         f"data:\n  {problems}")
+        problems = "\n  ".join(f"{t}: {'; '.join(why)}" for t, why in failed.items())
+        raise FetchError(f"refreshed {', '.join(sorted(set(facts) | set(submitted)))}; these "
+                         f"failed and keep their earlier data:\n  {problems}")
     return path
 
 
-def _earlier_rows(out: Path, fetched: set[str]) -> pd.DataFrame | None:
-    """The refreshed rows the data folder has for companies not fetched now."""
+def _with_prices(tables: dict, before: dict | None, tickers: list[str], log,
+                 fetch=None) -> tuple[dict, bool]:
+    """`tables` with the prices of an earlier refresh kept, and the closes Yahoo Finance has
+    now for `tickers` and the benchmark joined onto them (sources.prices.joined); and
+    whether any were. Any fault is a note: the prices the data has are kept."""
+    have = data.validate_frame(tables["prices"], "prices")
+    if before is not None:  # what earlier refreshes added after the shipped files end
+        earlier = before["prices"][before["prices"]["source_id"] == "yahoo"]
+        have = pd.concat([have, earlier]).drop_duplicates(["ticker", "price_date"])
+    have = have.assign(price_date=have["price_date"].dt.date)
+    wanted = [*tickers, BENCHMARK]
+    last = have[have["ticker"].isin(wanted)].groupby("ticker")["price_date"].max()
+    start = (min(last) if len(last) else date(2019, 1, 1)) - timedelta(days=30)
     try:
-        fin = data.load_table("financials", out)
-    except DataError:
-        return None  # no data yet, or written by an older kit: nothing to keep
-    return fin[(fin["source_id"] == "sec_companyfacts") & ~fin["ticker"].isin(fetched)]
+        frame = yahoo.download(wanted, start, fetch)
+    except FetchError as err:
+        log(f"note: {err}")
+        return dict(tables, prices=have), False
+    priced = False
+    for t in wanted:
+        try:
+            new = yahoo.closes(frame, t)
+            mine = have[have["ticker"] == t]
+            rows = prices.joined(mine, new, "yahoo", f"Yahoo Finance's {t}", log) \
+                if len(mine) else pd.DataFrame({"ticker": t, "price_date": list(new),
+                                                "adj_close_usd": list(new.values()),
+                                                "source_id": "yahoo", "scale_factor": None})
+        except (FetchError, DataError) as err:
+            log(f"note: {err}")
+            continue
+        added = rows["price_date"].max()
+        log(f"{t}: prices to {added:%Y-%m-%d} ({(rows['source_id'] == 'yahoo').sum()} days "
+            "from Yahoo Finance)")
+        have = pd.concat([have[have["ticker"] != t], rows], ignore_index=True)
+        priced = True
+    return dict(tables, prices=have), priced
+
+
+def _earlier_rows(before: dict | None, fetched: set[str]) -> pd.DataFrame | None:
+    """The refreshed figures the data has: companyfacts rows of companies not fetched now,
+    and every figure read from a release earlier (those releases are not read again)."""
+    if before is None:
+        return None
+    fin = before["financials"]
+    return fin[((fin["source_id"] == "sec_companyfacts") & ~fin["ticker"].isin(fetched))
+               | (fin["source_id"] == "sec_exhibit")]
+
+
+def _earlier_releases(before: dict | None, fetched: set[str]) -> pd.DataFrame | None:
+    """Releases an earlier refresh took from SEC submissions, of companies not fetched now."""
+    if before is None:
+        return None
+    rel = before["earnings_releases"]
+    return rel[(rel["source_id"] == "sec_submissions") & ~rel["ticker"].isin(fetched)]
+
+
+def _with_releases_read(client: Client, tables: dict, before: dict | None, fetched: set[str],
+                        failed: dict, log) -> dict:
+    """`tables` with what the releases say: for each release of a fetched company whose 8-K
+    was not in the data, its filing's index and exhibit 99.1 are fetched and read (a missing
+    one is reported); the rows earlier refreshes read are kept."""
+    seen = set() if before is None else set(before["earnings_releases"]["accession_number"]
+                                            .dropna())
+    rel = tables["earnings_releases"]
+    new = rel[rel["ticker"].isin(fetched) & rel["accession_number"].notna()
+              & (rel["accession_number"] != "") & ~rel["accession_number"].isin(seen)]
+    companies = tables["companies"].set_index("ticker")
+    found: dict[str, list] = {"financials": [], "capex_guidance": [], "statements": [],
+                              "release_sentences": []}
+    for r in new.to_dict("records"):
+        c = companies.loc[r["ticker"]]
+        day = pd.Timestamp(r["release_date"])
+        which = f"{r['ticker']} release of {day:%Y-%m-%d}"
+        folder = f"/Archives/edgar/data/{int(c['cik'])}/{r['accession_number'].replace('-', '')}"
+        try:
+            name = exhibits.exhibit_name(client.get_json(f"{folder}/index.json"))
+            if name is None:
+                log(f"note: {which}: no exhibit 99.1 among the documents of "
+                    f"{client.url(folder + '/')}; not read")
+                continue
+            html = client.get_text(f"{folder}/{name}")
+        except NotFound as err:
+            log(f"note: {which}: {err}; not read")
+            continue
+        except FetchError as err:
+            failed.setdefault(r["ticker"], []).append(str(err))
+            continue
+        url = f"https://www.sec.gov{folder}/{name}"
+        start, end = periods.fiscal_quarter_bounds(r["fiscal_year"], r["fiscal_quarter"],
+                                                   c["fiscal_year_end"])
+        rows = exhibits.release_rows(exhibits.extract(html), dict(
+            r, release_date=day.date(), period_start_date=start,
+            period_end_date=end, guidance_basis=c["guidance_basis"]
+            if pd.notna(c["guidance_basis"]) else ""), url)
+        log(f"{which}: " + ", ".join(f"{len(v)} {k}" for k, v in rows.items()) + f" ({url})")
+        if rows["financials"]:
+            rows["financials"] = pipeline.financials(
+                None, dict(c, ticker=r["ticker"]), rel, None, rows["financials"])
+        for k, v in rows.items():
+            found[k].append(pd.DataFrame(v))
+    out = dict(tables)
+    for name, parts in found.items():
+        earlier = before[name][before[name]["source_id"] == "sec_exhibit"] \
+            if before is not None and name != "financials" else None  # figures: `kept`
+        frames = [data.validate_frame(f, name) for f in [*parts, earlier]
+                  if f is not None and len(f)]
+        if frames:
+            out[name] = pd.concat([data.validate_frame(out[name], name), *frames],
+                                  ignore_index=True)
+    return out
 
 
 ADDED_DEFINITION = (

@@ -5,6 +5,7 @@ import gzip
 import http.server
 import json
 import re
+import shutil
 import socket
 import struct
 import threading
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 
 from kit import periods, sec
-from kit.data import load_table
+from kit.data import data_dir, load_table
 from kit.schema import DataError
 from kit.sources import additions, companyfacts
 
@@ -117,6 +118,11 @@ def _refresh(server, tmp_path, sources_dir, **kw):
     return out, lines
 
 
+def _facts_seen(server):
+    """The requests for companyfacts (each refresh also asks for submissions)."""
+    return [p for p in server["seen"] if "/companyfacts/" in p[0]]
+
+
 def _existing_data(tmp_path):
     """A data folder the kit wrote earlier (it holds the marker), with content to keep."""
     from kit.atomic import MARKER
@@ -130,7 +136,8 @@ def _existing_data(tmp_path):
 def test_refresh_builds_snowflake_quarters_with_first_filed_dates(server, tmp_path,
                                                                    sources_dir):
     out, lines = _refresh(server, tmp_path, sources_dir)
-    assert server["seen"] == [(f"/api/xbrl/companyfacts/CIK{SNOW_CIK}.json", AGENT)]
+    assert server["seen"] == [(f"/api/xbrl/companyfacts/CIK{SNOW_CIK}.json", AGENT),
+                              (f"/submissions/CIK{SNOW_CIK}.json", AGENT)]  # 404: reported
     fin = load_table("financials", out)
     snow = fin[(fin["ticker"] == "SNOW") & (fin["source_id"] == "sec_companyfacts")]
     capex = snow[snow["metric"] == "purchases_of_property_and_equipment"]
@@ -149,15 +156,16 @@ def test_refresh_builds_snowflake_quarters_with_first_filed_dates(server, tmp_pa
     assert q4["value_usd"] == year[0]["val"] - nine[0]["val"]
     assert q4["published_date"] == pd.Timestamp(min(f["filed"] for f in year))
     assert not any(line.startswith("changes:") for line in lines)  # no earlier data
-    assert "1 request(s) to SEC, 0 document(s) from the cache" in lines
+    assert "2 request(s) to SEC, 0 document(s) from the cache" in lines
+    assert any(line.startswith("note: SNOW: no submissions document") for line in lines)
 
 
 def test_second_refresh_within_the_cache_period_makes_no_request(server, tmp_path,
                                                                    sources_dir):
     _refresh(server, tmp_path, sources_dir)
     _, lines = _refresh(server, tmp_path, sources_dir)
-    assert len(server["seen"]) == 1
-    assert "0 request(s) to SEC, 1 document(s) from the cache" in lines
+    assert len(_facts_seen(server)) == 1
+    assert "1 request(s) to SEC, 1 document(s) from the cache" in lines  # the 404 again
     assert "changes: 0 new quarter figures, 0 revised, 0 removed (0 rows added, 0 removed)" \
         in lines
 
@@ -165,14 +173,14 @@ def test_second_refresh_within_the_cache_period_makes_no_request(server, tmp_pat
 def test_an_expired_cache_is_fetched_again(server, tmp_path, sources_dir):
     _refresh(server, tmp_path, sources_dir)
     _refresh(server, tmp_path, sources_dir, max_age_hours=0)
-    assert len(server["seen"]) == 2
+    assert len(_facts_seen(server)) == 2
 
 
 @pytest.mark.robustness
 def test_a_timeout_is_retried(server, tmp_path, sources_dir):
     server["faults"] = ["hang"]
     out, _ = _refresh(server, tmp_path, sources_dir, timeout=0.3)
-    assert len(server["seen"]) == 2
+    assert len(_facts_seen(server)) == 2
     assert (out / "financials.csv").is_file()
 
 
@@ -180,7 +188,7 @@ def test_a_timeout_is_retried(server, tmp_path, sources_dir):
 def test_429_then_success_retries(server, tmp_path, sources_dir):
     server["faults"] = [429]
     out, _ = _refresh(server, tmp_path, sources_dir)
-    assert len(server["seen"]) == 2
+    assert len(_facts_seen(server)) == 2
     assert (out / "financials.csv").is_file()
 
 
@@ -193,7 +201,7 @@ def test_a_lasting_fault_fails_cleanly_and_keeps_the_data(server, tmp_path, sour
     with pytest.raises(sec.FetchError, match=r"SNOW: .*after 3 attempts") as err:
         _refresh(server, tmp_path, sources_dir, timeout=0.3)
     assert "data/ left unchanged" in str(err.value)
-    assert len(server["seen"]) == 3
+    assert len(_facts_seen(server)) == 3
     assert (data / "financials.csv").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no cache of a bad body
 
@@ -273,7 +281,8 @@ def test_cli_refresh_failure_exits_1_and_names_what_failed(server, tmp_path):
     assert "META: " in res.stderr and "HTTP 404" in res.stderr
     assert "data/ left unchanged" in res.stderr
     assert (data / "financials.csv").read_text() == "keep me"
-    assert server["seen"] == [("/api/xbrl/companyfacts/CIK0001326801.json", AGENT)]
+    assert server["seen"] == [("/api/xbrl/companyfacts/CIK0001326801.json", AGENT),
+                              ("/submissions/CIK0001326801.json", AGENT)]
 
 
 def test_refresh_prints_the_quarters_a_newer_document_adds(server, tmp_path, sources_dir,
@@ -287,7 +296,7 @@ def test_refresh_prints_the_quarters_a_newer_document_adds(server, tmp_path, sou
     cache.mkdir()
     (cache / f"api_xbrl_companyfacts_CIK{SNOW_CIK}.json").write_text(json.dumps(doc))
     _refresh(server, tmp_path, sources_dir)
-    assert server["seen"] == []  # served from the cache
+    assert _facts_seen(server) == []  # served from the cache
     _, lines = _refresh(server, tmp_path, sources_dir, max_age_hours=0)
     summary = next(line for line in lines if line.startswith("changes:"))
     assert not summary.startswith("changes: 0 new quarter figures, 0 revised")
@@ -446,3 +455,67 @@ def test_a_failed_company_is_named_and_keeps_its_data_while_the_others_update(
     after = load_table("financials", tmp_path / "data")
     after = after[after["source_id"] == "sec_companyfacts"]
     assert (after["ticker"] == "SNOX").sum() == (before["ticker"] == "SNOX").sum()
+
+
+# Microsoft's FY2023 Q2 release as it opens (its exhibit 99.1:
+# https://www.sec.gov/Archives/edgar/data/789019/000119312523014230/d406070dex991.htm)
+MSFT_FY23_Q2 = ("“The next major wave of computing is being born, as the Microsoft Cloud turns "
+                "the world’s most advanced AI models into a new computing platform,” said Satya "
+                "Nadella, chairman and chief executive officer of Microsoft. “We are committed "
+                "to helping our customers use our platforms and tools to do more with less "
+                "today and innovate for the future in the new era of AI.”")
+
+
+def test_refresh_reads_submissions_and_the_releases_not_yet_in_the_data(server, tmp_path,
+                                                                        sources_dir):
+    """The real `kit data refresh MSFT` against a local server with Microsoft's recorded
+    submissions (no companyfacts recorded: 404). Two releases are taken out of the data
+    first: both come back from the submissions, dated, timed and linked; one's filing index
+    answers 404 (reported, the refresh goes on), the other's exhibit is read."""
+    folder = tmp_path / "data"
+    shutil.copytree(data_dir(), folder)
+    rel = pd.read_csv(folder / "earnings_releases.csv", dtype=str, keep_default_na=False)
+    gone = rel["accession_number"].isin(["0001193125-26-027198", "0001193125-23-014230"])
+    assert gone.sum() == 2
+    rel[~gone].to_csv(folder / "earnings_releases.csv", index=False, lineterminator="\n")
+    fy23q2 = "/Archives/edgar/data/789019/000119312523014230"
+    server["docs"].update({
+        "/submissions/CIK0000789019.json":
+            (sources_dir / "sec_submissions" / "CIK0000789019.json").read_bytes(),
+        # the filing's index as SEC's Archives serve it (directory.item[].name)
+        f"{fy23q2}/index.json": json.dumps({"directory": {"name": fy23q2, "item": [
+            {"name": "0001193125-23-014230-index-headers.html"},
+            {"name": "d406070d8k.htm"}, {"name": "d406070dex991.htm"}]}}).encode(),
+        f"{fy23q2}/d406070dex991.htm": f"<html><body><p>{MSFT_FY23_Q2}</p></body></html>"
+        .encode(),
+    })
+    res = _cli("MSFT", "--out", str(folder), env={"KIT_SEC_USER_AGENT": AGENT,
+                                                 "KIT_SEC_BASE_URL": server["url"],
+                                                 "KIT_CACHE_DIR": str(tmp_path / "cache")})
+    assert res.returncode == 0, res.stderr
+    asked = [p for p, _ in server["seen"]]
+    assert asked[:2] == ["/api/xbrl/companyfacts/CIK0000789019.json",
+                         "/submissions/CIK0000789019.json"]
+    assert "/Archives/edgar/data/789019/000119312526027198/index.json" in asked  # 404
+    log = res.stdout + res.stderr
+    assert "MSFT release of 2026-01-28: " in log and "HTTP 404" in log
+    rel = load_table("earnings_releases", folder).set_index(["ticker", "fiscal_year",
+                                                            "fiscal_quarter"])
+    new = rel.loc[("MSFT", 2026, 2)]
+    assert (new["release_date"], new["timing"], new["timing_basis"]) == (
+        pd.Timestamp("2026-01-28"), "after_close", "filing_time")  # 21:04:38 UTC
+    assert new["source_url"] == "https://www.sec.gov/Archives/edgar/data/789019/000119312526027198/"
+    st = load_table("statements", folder)
+    (quote,) = st[st["source_id"] == "sec_exhibit"].itertuples()
+    assert quote.speaker == "Satya Nadella, chairman and chief executive officer of Microsoft"
+    assert quote.text == MSFT_FY23_Q2 and quote.event_date == pd.Timestamp("2023-01-24")
+    assert quote.source_url == f"https://www.sec.gov{fy23q2}/d406070dex991.htm"
+    assert quote.note == "extracted from the release"
+    # a second refresh keeps what the release said and does not read it again
+    res = _cli("MSFT", "--out", str(folder), env={"KIT_SEC_USER_AGENT": AGENT,
+                                                 "KIT_SEC_BASE_URL": server["url"],
+                                                 "KIT_CACHE_DIR": str(tmp_path / "cache2")})
+    assert res.returncode == 0, res.stderr
+    assert [p for p, _ in server["seen"]].count(f"{fy23q2}/d406070dex991.htm") == 1
+    st = load_table("statements", folder)
+    assert list(st.loc[st["source_id"] == "sec_exhibit", "text"]) == [MSFT_FY23_Q2]

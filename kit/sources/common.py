@@ -61,6 +61,23 @@ SOURCES = [
                       "is written with a Z in UTC or in US Eastern time: the zone is decided per "
                       "document from its filing dates, and a time of day is used only where it "
                       "is established; older filings only where their file is in the folder"),
+    dict(source_id="sec_exhibit",
+         title="Earnings releases (8-K exhibit 99.1) on sec.gov, fetched by `kit data refresh`: "
+               "sentences extracted from the release",
+         origin_url="https://www.sec.gov/Archives/edgar/data/", origin_commit="",
+         path="(download cache)",
+         known_issues="Only sentences of known shapes are read (a capex figure whose measure "
+                      "is worded, an outlook of one range or figure, the chief executive's "
+                      "quoted words); others that speak of capital expenditures are listed by "
+                      "kit data check. Figures are rounded as the sentence states them and are "
+                      "checked against the XBRL figure within that rounding"),
+    dict(source_id="yahoo",
+         title="Daily adjusted closes from Yahoo Finance through yfinance, fetched by `kit data "
+               "refresh` (the optional extra `prices`)",
+         origin_url="https://finance.yahoo.com/", origin_commit="", path="(fetched)",
+         known_issues="Adjusted as of the day it was fetched: joined after the last day the "
+                      "data's prices agree with it, rescaled onto them (scale_factor); checked "
+                      "for positive finite closes and holes longer than a week"),
     dict(source_id="prices_file", title="Daily adjusted closes from a file given to "
                                         "`kit data add --prices`",
          origin_url="(the user's file)", origin_commit="", path="",

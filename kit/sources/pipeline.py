@@ -205,8 +205,9 @@ def changes(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
 
 
 def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
-                 facts: dict[str, dict] | None = None,
-                 kept: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                 facts: dict[str, dict] | None = None, kept: pd.DataFrame | None = None,
+                 submitted: dict[str, dict] | None = None,
+                 kept_releases: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every table, from the raw files in `src` (plus `facts`: companyfacts documents by
     ticker, from `kit data refresh`, and `kept`: financials rows of an earlier refresh to
     keep). `companies` defaults to additions/companies.csv."""
@@ -217,8 +218,10 @@ def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
     found = statements(src, tickers, corrections, log)
     rel, fin = [], []
     for c in companies.fillna("").to_dict("records"):  # an empty setting: not used
-        doc = sec_document(src / "sec_submissions", c["cik"])
-        rel.append(releases(src, c, dates, corrections, doc, src / "sec_submissions"))
+        before = kept_release_rows(kept_releases, c["ticker"])  # from an earlier refresh
+        doc = (submitted or {}).get(c["ticker"]) or (
+            None if before else sec_document(src / "sec_submissions", c["cik"]))
+        rel.append(releases(src, c, dates, corrections, doc, src / "sec_submissions", before))
         earlier = kept_rows(kept, c["ticker"])  # an earlier refresh supersedes the folder's
         facts_doc = (facts or {}).get(c["ticker"]) or (
             None if earlier else sec_document(src / "sec_companyfacts", c["cik"]))
@@ -235,6 +238,7 @@ def build_tables(src: Path, log=print, companies: pd.DataFrame | None = None,
                              or (src / "prices_recent" / f"{t}.csv").is_file()]),
         "statements": found.drop(columns=[c for c in found if c.startswith("_")]),
         "statement_translations": translations(found),
+        "release_sentences": pd.DataFrame(columns=TABLES["release_sentences"].column_names),
     }
 
 
@@ -253,17 +257,19 @@ RELEASE_SOURCES = ("sec_submissions", "press_releases", "earnings_dates", "addit
 
 def releases(src: Path | None, company: dict, dates: pd.DataFrame | None,
              corrections: pd.DataFrame, submitted: dict | None = None,
-             folder: Path | None = None) -> pd.DataFrame:
+             folder: Path | None = None, earlier: list[dict] = ()) -> pd.DataFrame:
     """One row per quarter with a known release, from every source that has one: the SEC
     submissions document (its filings.files in `folder`), the 8-K links of press_releases,
     earnings_dates.csv (as corrected) and additions/releases.csv. The first of
     RELEASE_SOURCES dates it; the others' dates are kept in `other_dates` (`date_check`
     differs where one disagrees, a `kit data check` finding). The time of day comes from the
-    filing where it is established, else from a source that states it. A release whose 8-K
+    filing where it is established, else from a source that states it. `earlier`: the rows
+    an earlier refresh took from SEC submissions, used where `submitted` is None. A release
+    whose 8-K
     accession number is known (from SEC, the 8-K links, or a copy's URL) links its filing
     on sec.gov; the page that stated it stays in `note` as corroboration."""
     ticker, fye, cik = company["ticker"], company["fiscal_year_end"], company["cik"]
-    found = submissions.release_rows(submitted, company, folder) if submitted else []
+    found = submissions.release_rows(submitted, company, folder) if submitted else list(earlier)
     found += press.release_links(src, company) if src else []
     found += earnings_dates.release_rows(dates, company) if dates is not None else []
     found += additions.release_rows(ticker)
@@ -307,8 +313,9 @@ def _release(found: list[dict], cik: str) -> dict:
         stated = next((o for o in same_day if o["timing"]), None)
         if stated is not None:
             row.update(timing=stated["timing"], timing_basis="stated")
-            row["note"] += (f"; timing {stated['timing']} as {stated['source_id']} states it: "
-                            f"{stated['note']} ({stated['source_url']})")
+            said = (f"; timing {stated['timing']} as {stated['source_id']} states it: "
+                    f"{stated['note']} ({stated['source_url']})")
+            row["note"] += said if said not in row["note"] else ""  # a kept row has it
     if not row["accession_number"]:
         for o in [row, *same_day]:
             if accession := o["accession_number"] or accession_in(o["source_url"]):
@@ -407,6 +414,17 @@ def company_tables(company: dict, facts: dict, submitted: dict | None,
             "earnings_releases": rel,
             "prices": price_rows if price_rows is not None else pd.DataFrame(
                 columns=TABLES["prices"].column_names)}
+
+
+def kept_release_rows(kept: pd.DataFrame | None, ticker: str) -> list[dict]:
+    """Releases of an earlier refresh (earnings_releases as loaded) as candidate rows."""
+    if kept is None:
+        return []
+    rows = kept[kept["ticker"] == ticker].astype(object).where(kept.notna(), "")
+    return [dict(r, release_date=r["release_date"].date(), fiscal_year=int(r["fiscal_year"]),
+                 fiscal_quarter=int(r["fiscal_quarter"]), date_check="single_source")
+            for r in rows.drop(columns=["ticker", "period_end_date", "other_dates"])
+            .to_dict("records")]
 
 
 def kept_rows(kept: pd.DataFrame | None, ticker: str) -> list[dict]:

@@ -16,9 +16,7 @@ SEAM_TOLERANCE = 1e-4  # relative: the two files' levels agree to rounding once 
 
 def prices(src: Path, ticker: str, log=print) -> pd.DataFrame:
     """Daily adjusted closes: prices/ and, after the last day it agrees with them,
-    prices_recent/ rescaled onto prices/ by the ratio of the two over the days both cover
-    (the newer file is adjusted for later dividends). A day prices/ gives differently (an
-    intraday snapshot) is taken from the newer file; rows with no close are dropped."""
+    prices_recent/ rescaled onto prices/ (see `joined`); rows with no close are dropped."""
     path = src / "prices_recent" / f"{ticker}.csv"
     if not (src / "prices" / f"{ticker}.csv").is_file():  # only the newer file has it
         return from_file(path, ticker, "prices_recent", log)
@@ -27,27 +25,40 @@ def prices(src: Path, ticker: str, log=print) -> pd.DataFrame:
         old.values()), "source_id": "prices", "scale_factor": None})
     if not path.is_file():
         return out
-    new = price_file(path, "date", "adj_close", log)
-    common = sorted(set(old) & set(new))
+    return joined(out, price_file(path, "date", "adj_close", log), "prices_recent", str(path),
+                  log)
+
+
+def joined(old: pd.DataFrame, new: dict[date, float], source_id: str, where: str,
+           log=print) -> pd.DataFrame:
+    """The `prices` rows `old` of one ticker and, after the last day they agree, the closes
+    `new` (from `source_id`, named `where` in messages) rescaled onto them by the median
+    ratio of the two over the days both cover (a newer series is adjusted for later
+    dividends), so the series has no jump; `scale_factor` records the ratio. A day `old`
+    gives differently (an intraday snapshot) is taken from `new`."""
+    ticker = old["ticker"].iloc[0]
+    before = dict(zip(pd.to_datetime(old["price_date"]).dt.date, old["adj_close_usd"]))
+    common = sorted(set(before) & set(new))
     if not common:
-        raise DataError(f"{path}: shares no day with prices/{ticker}.csv, so the two cannot be "
-                        "joined without a jump")
-    ratios = pd.Series([old[d] / new[d] for d in common], index=common)
+        raise DataError(f"{where}: shares no day with the {ticker} prices it extends, so the "
+                        "two cannot be joined without a jump")
+    ratios = pd.Series([before[d] / new[d] for d in common], index=common)
     factor = float(ratios.median())
     agree = ((ratios / factor - 1).abs() <= SEAM_TOLERANCE)
     if agree.mean() < 0.9:
-        raise DataError(f"{path}: its adjusted closes do not follow prices/{ticker}.csv by one "
-                        f"factor over the {len(common)} days both cover; check both files")
+        raise DataError(f"{where}: its adjusted closes do not follow the {ticker} prices it "
+                        f"extends by one factor over the {len(common)} days both cover; check "
+                        "both")
     seam = max(d for d in common if agree[d])
     for day in (d for d in common if not agree[d]):
-        log(f"note: prices/{ticker}.csv {day} differs from prices_recent by "
-            f"{(ratios[day] / factor - 1) * 100:+.2f} %; the newer file's close is used")
-    keep = out[(out["price_date"] <= seam)
-               & ~out["price_date"].isin([d for d in common if not agree[d]])]
+        log(f"note: {ticker} {day} differs from {source_id} by "
+            f"{(ratios[day] / factor - 1) * 100:+.2f} %; the newer close is used")
+    days = pd.to_datetime(old["price_date"]).dt.date
+    keep = old[(days <= seam) & ~days.isin([d for d in common if not agree[d]])]
     later = sorted(d for d in new if d > seam or (d in common and not agree[d]))
     added = pd.DataFrame({"ticker": ticker, "price_date": later,
                           "adj_close_usd": [new[d] * factor for d in later],
-                          "source_id": "prices_recent", "scale_factor": factor})
+                          "source_id": source_id, "scale_factor": factor})
     return pd.concat([keep, added]).sort_values("price_date").reset_index(drop=True)
 
 
