@@ -765,6 +765,16 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
                 add("revision", label[end], f"{metric_name(metric)} ({src}): " + _(" then ")
                     .join(f"{usd_m(r.value_usd)} ({_date(r.published_date)})"
                           for r in v.itertuples()))
+    for r in fin[(fin["source_id"] == "sec_exhibit") & fin["metric"].isin(list(SUMS))].itertuples():
+        exact = fin[(fin["metric"] == r.metric) & (fin["period_end_date"] == r.period_end_date)
+                    & (fin["derivation"] == "sum")].sort_values("published_date")
+        if len(exact) and abs(exact["value_usd"].iloc[-1] - r.value_usd) > \
+                ROUNDING_USD + (r.precision_usd if pd.notna(r.precision_usd) else 0):
+            add("conflict", label[r.period_end_date], _(
+                "{metric}: the release says {quoted}, its parts from the filings add up to "
+                "{amount}").format(metric=metric_name(r.metric), quoted=usd_m(r.value_usd),
+                                   amount=usd_m(exact["value_usd"].iloc[-1])),
+                r.source_detail)
     for metric in (company["capex_metric"], "revenue"):
         have = fin[fin["metric"] == metric]
         if have.empty:

@@ -137,3 +137,44 @@ def test_kit_data_check_lists_a_sentence_it_did_not_read(tmp_path):
     assert res.returncode == 0, res.stderr
     line = next(x for x in res.stdout.splitlines() if "not read" in x)
     assert "it states another measure beside capital expenditures" in line and url in line
+
+
+@pytest.mark.parametrize("sentence, conflict", [
+    (META_Q1_2024_CAPEX, False),  # $6.72 billion: the XBRL parts add up to it, rounded
+    (META_Q1_2024_CAPEX.replace("$6.72", "$6.92"), True),  # 200M off: beyond the rounding
+])
+def test_a_releases_figure_is_checked_against_the_filings_within_its_rounding(
+        tmp_path, monkeypatch, sentence, conflict):
+    import shutil
+    from datetime import date
+
+    import pandas as pd
+
+    from kit import data, metrics
+    from kit.schema import to_csv_frame
+    from kit.sources import pipeline
+
+    folder = tmp_path / "data"
+    shutil.copytree(data.data_dir(), folder)
+    url = ("https://www.sec.gov/Archives/edgar/data/1326801/000132680124000044/"
+           "meta-03312024xexhibit991.htm")
+    rows = exhibits.release_rows(exhibits.extract(f"<p>{sentence}</p>"), dict(
+        ticker="META", release_date=date(2024, 4, 24), fiscal_year=2024, fiscal_quarter=1,
+        period_start_date=date(2024, 1, 1), period_end_date=date(2024, 3, 31),
+        guidance_basis=""), url)
+    company = dict(data.load_table("companies", folder).set_index("ticker").loc["META"],
+                   ticker="META")
+    releases = data.load_table("earnings_releases", folder)
+    added = pipeline.financials(None, company, releases[releases["ticker"] == "META"], None,
+                                rows["financials"])
+    fin = pd.concat([data.load_table("financials", folder),
+                     data.validate_frame(added, "financials")])
+    to_csv_frame(fin, "financials").to_csv(folder / "financials.csv", index=False,
+                                           lineterminator="\n")
+    monkeypatch.setenv("KIT_DATA_DIR", str(folder))
+    found = metrics.quality("META")
+    said = found[found["detail"].str.contains("the release says", regex=False)]
+    assert len(said) == conflict
+    if conflict:
+        assert said.iloc[0]["period"] == "FY24 Q1" and "6,920M" in said.iloc[0]["detail"]
+        assert said.iloc[0]["quoted"].startswith("extracted from the release")
