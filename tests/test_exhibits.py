@@ -106,30 +106,44 @@ def test_a_range_worded_with_its_measure_keeps_that_basis():
     assert o["basis"] == "capex_incl_finance_leases"
 
 
+def _meta_release(sentence: str, url: str, day, fiscal_year: int, quarter: int) -> dict:
+    """The rows a Meta release holding `sentence` gives (a calendar-quarter fiscal year)."""
+    from kit import periods
+
+    start, end = periods.fiscal_quarter_bounds(fiscal_year, quarter, "12-31")
+    return exhibits.release_rows(exhibits.extract(f"<p>{sentence}</p>"), dict(
+        ticker="META", release_date=day, fiscal_year=fiscal_year, fiscal_quarter=quarter,
+        period_start_date=start, period_end_date=end,
+        guidance_basis="capex_incl_finance_leases"), url)
+
+
+def _data_copy(tmp_path):
+    import shutil
+
+    from kit import data
+
+    shutil.copytree(data.data_dir(), tmp_path / "data")
+    return tmp_path / "data"
+
+
 def test_kit_data_check_lists_a_sentence_it_did_not_read(tmp_path):
     """An unsure sentence is kept in release_sentences and named by `kit data check`. (The
     sentence joins the two of Meta's Q2 2026 outlook, so that one states two measures.)"""
     import os
-    import shutil
     import subprocess
     import sys
     from datetime import date
 
     import pandas as pd
 
-    from kit import data
 
     both = ("We now expect full year 2026 total expenses to be in the range of $165-169 billion "
             "and 2026 capital expenditures to be in the range of $130-145 billion.")
     url = ("https://www.sec.gov/Archives/edgar/data/1326801/000162828026050596/"
            "meta-06302026xexhibit991.htm")
-    rows = exhibits.release_rows(exhibits.extract(f"<p>{both}</p>"), dict(
-        ticker="META", release_date=date(2026, 7, 29), fiscal_year=2026, fiscal_quarter=2,
-        period_start_date=date(2026, 4, 1), period_end_date=date(2026, 6, 30),
-        guidance_basis="capex_incl_finance_leases"), url)
+    rows = _meta_release(both, url, date(2026, 7, 29), 2026, 2)
     assert rows["capex_guidance"] == [] and len(rows["release_sentences"]) == 1
-    folder = tmp_path / "data"
-    shutil.copytree(data.data_dir(), folder)
+    folder = _data_copy(tmp_path)
     pd.DataFrame(rows["release_sentences"]).to_csv(folder / "release_sentences.csv",
                                                    index=False)
     res = subprocess.run([sys.executable, "-m", "kit.cli", "data", "check"], text=True,
@@ -145,7 +159,6 @@ def test_kit_data_check_lists_a_sentence_it_did_not_read(tmp_path):
 ])
 def test_a_releases_figure_is_checked_against_the_filings_within_its_rounding(
         tmp_path, monkeypatch, sentence, conflict):
-    import shutil
     from datetime import date
 
     import pandas as pd
@@ -154,14 +167,10 @@ def test_a_releases_figure_is_checked_against_the_filings_within_its_rounding(
     from kit.schema import to_csv_frame
     from kit.sources import pipeline
 
-    folder = tmp_path / "data"
-    shutil.copytree(data.data_dir(), folder)
+    folder = _data_copy(tmp_path)
     url = ("https://www.sec.gov/Archives/edgar/data/1326801/000132680124000044/"
            "meta-03312024xexhibit991.htm")
-    rows = exhibits.release_rows(exhibits.extract(f"<p>{sentence}</p>"), dict(
-        ticker="META", release_date=date(2024, 4, 24), fiscal_year=2024, fiscal_quarter=1,
-        period_start_date=date(2024, 1, 1), period_end_date=date(2024, 3, 31),
-        guidance_basis=""), url)
+    rows = _meta_release(sentence, url, date(2024, 4, 24), 2024, 1)
     company = dict(data.load_table("companies", folder).set_index("ticker").loc["META"],
                    ticker="META")
     releases = data.load_table("earnings_releases", folder)
