@@ -194,6 +194,21 @@ def _check() -> int:
           .to_string(index=False))
     for r in summary[summary["withheld_because"] != ""].itertuples():
         print(f"  {r.ticker} verdicts withheld: {r.withheld_because}")
+    print(f"\nHorizons as of {as_of:%Y-%m-%d} (each company's latest release in the data):")
+    rel = data.load_earnings_releases()
+    for c in data.load_companies().itertuples():
+        h = metrics.horizon(rel[rel["ticker"] == c.ticker], c.fiscal_year_end, as_of)
+        if h is None:
+            print(f"  {c.ticker}: no release in the data")
+            continue
+        print(f"  {c.ticker}: latest release {h['last_release_date']:%Y-%m-%d} "
+              f"({h['last_quarter']}); {h['next_quarter']} due by {h['due_date']:%Y-%m-%d}"
+              + (" — missing: `kit data refresh`" if h["missing"] else ""))
+    ai = metrics.ai_written()
+    print(f"\n{len(ai)} row(s) resting on a page written by an AI (a last resort):")
+    for r in ai.itertuples():
+        print(f"  {r.ticker} {r.table} {r.date:%Y-%m-%d} {r.what}: {r.source_type} "
+              f"({r.source_url})")
     return 0
 
 

@@ -42,6 +42,7 @@ table.peers, table.index, table.timeline { table-layout: fixed; }  /* long (Germ
 :is(table.peers, table.index, table.timeline) :is(td, th) { hyphens: auto; overflow-wrap: anywhere; }
 table.quarters td, table.sources td { font-size: .9em; }
 .missing { color: #b00020; font-style: italic; }
+.behind { background: #fff4e5; border-left: 4px solid #b45309; padding: .4em .7em; }
 .basis { color: #555; font-size: .85em; }
 .basis-switch > input { margin-left: 1em; } .basis-switch > label { margin-right: .5em; }
 .basis-switch > div.basis { display: none; color: inherit; font-size: inherit; }

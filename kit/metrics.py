@@ -88,6 +88,7 @@ class Briefing:
     notes: list[str] = field(default_factory=list)
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
     reactions_note: str = ""  # why there are no reactions, or how their timing is known
+    horizon_note: str = ""  # the release that was due and is not in the data, if one is
 
     @property
     def actuals(self) -> pd.DataFrame:
@@ -716,6 +717,63 @@ def _closes(prices: pd.DataFrame, ticker: str) -> pd.Series:
     return p.set_index("price_date")["adj_close_usd"].sort_index()
 
 
+# --- horizon: how far the data reaches ---------------------------------------------------------
+
+DUE_SLACK_DAYS = 7
+
+
+def horizon(rel: pd.DataFrame, fye: str, as_of: pd.Timestamp) -> dict | None:
+    """How far a company's releases (`rel`: its earnings_releases rows) reach as seen on
+    `as_of`: the latest release public by then; the next quarter; the day its release is due
+    by (that quarter's end plus the longest lag, period end to release, of the latest four
+    releases, plus DUE_SLACK_DAYS); and `missing`: that day has passed and the data has no
+    release for that quarter at all (one still to come after `as_of` is not missing). None
+    without a release by `as_of`."""
+    seen = rel[rel["release_date"] <= as_of].sort_values("release_date")
+    if seen.empty:
+        return None
+    last = seen.iloc[-1]
+    fy, q = (last["fiscal_year"], last["fiscal_quarter"] + 1) if last["fiscal_quarter"] < 4 \
+        else (last["fiscal_year"] + 1, 1)
+    end = pd.Timestamp(periods.fiscal_quarter_end(int(fy), int(q), fye))
+    lag = (seen["release_date"] - seen["period_end_date"]).tail(4).max()
+    due = end + lag + pd.Timedelta(days=DUE_SLACK_DAYS)
+    have = ((rel["fiscal_year"] == fy) & (rel["fiscal_quarter"] == q)).any()
+    return dict(last_release_date=last["release_date"],
+                last_quarter=periods.label(int(last["fiscal_year"]), int(last["fiscal_quarter"])),
+                next_quarter=periods.label(int(fy), int(q)), due_date=due,
+                missing=bool(as_of > due and not have))
+
+
+def horizon_note(company_name: str, h: dict | None) -> str:
+    """One line for the top of a briefing whose data stops before a release that was due."""
+    if h is None or not h["missing"]:
+        return ""
+    return _("Data for {company} ends with the release of {date}; the release for {quarter}, "
+             "due by {due}, is not in the data — `kit data refresh`.").format(
+        company=company_name, date=_date(h["last_release_date"]), quarter=h["next_quarter"],
+        due=_date(h["due_date"]))
+
+
+AI_WRITTEN = re.compile(r"\bAI[- ](?:generated|written|transcript)", re.I)
+
+
+def ai_written() -> pd.DataFrame:
+    """Every statement and outlook that rests on a page its source type labels as written by
+    an AI (a summary of a call or a release): the last resort, to be replaced by a
+    first-hand source where one can be found."""
+    st, g = data.load_statements(), data.load_capex_guidance()
+    rows = [dict(table="statements", ticker=r.ticker, date=r.event_date, what=r.kind,
+                 source_type=r.source_type, source_url=r.source_url) for r in st.itertuples()
+            if AI_WRITTEN.search(r.source_type)]
+    rows += [dict(table="capex_guidance", ticker=r.ticker, date=r.given_date,
+                  what=f"FY{r.fiscal_year} outlook", source_type=r.source_type,
+                  source_url=r.source_url) for r in g.itertuples()
+             if AI_WRITTEN.search(r.source_type)]
+    return pd.DataFrame(rows, columns=["table", "ticker", "date", "what", "source_type",
+                                       "source_url"])
+
+
 # --- data quality ---------------------------------------------------------------------------
 
 def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -879,7 +937,9 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         quality=quality(ticker, as_of), peers=peers(as_of), reactions=reactions(ticker, as_of),
         statements=statements.sort_values("event_date").reset_index(drop=True),
         sources=data.load_sources(), notes=notes,
-        reactions_note=reactions_note(ticker, as_of, pd.notna(company["added_from"])))
+        reactions_note=reactions_note(ticker, as_of, pd.notna(company["added_from"])),
+        horizon_note=horizon_note(company["company_name"], horizon(
+            releases(ticker, pd.Timestamp.max), fye, as_of)))
 
 
 def with_translations(statements: pd.DataFrame) -> pd.DataFrame:
@@ -946,7 +1006,8 @@ def summary_of(b: Briefing) -> dict:
             change=g["change"], given_date=f"{g['given_date']:%Y-%m-%d}"),
         reaction_pct=None if r.empty else r.iloc[-1]["move_pct"],
         reaction_excess_pct=None if r.empty else r.iloc[-1]["excess_pct"],
-        reaction_release_date=None if r.empty else f"{r.iloc[-1]['release_date']:%Y-%m-%d}")
+        reaction_release_date=None if r.empty else f"{r.iloc[-1]['release_date']:%Y-%m-%d}",
+        horizon_note=b.horizon_note or None)
     return {k: _plain(v) for k, v in out.items()}
 
 

@@ -166,7 +166,9 @@ def title_html(b: Briefing) -> HTML:
         '<header class="briefing-title"><h1>'
         + _e(_("{company} ({ticker}): AI-infrastructure spending").format(
             company=b.company_name, ticker=b.ticker)) + "</h1>"
-        '<p class="as-of">' + _e(_("As of {date}: only releases, filings, guidance and prices "
+        + (f'<p class="behind" role="status">{_e(b.horizon_note)}</p>' if b.horizon_note
+           else "")
+        + '<p class="as-of">' + _e(_("As of {date}: only releases, filings, guidance and prices "
                                    "public by that date are used.").format(
             date=_date(b.as_of))) + "</p>"
         "<p>" + _("<b>Capex as reported</b> means what {company} calls capex: {definition}.")
@@ -581,9 +583,12 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
         g = e.get("guidance")
         outlook = "" if not g else f"{_e(fiscal_year_label(g['fiscal_year']))}: {_e(g['text'])} " \
                                    f'<span class="meta">({_e(basis_name(g["basis"]))})</span>'
+        behind = e.get("horizon_note")
         rows.append([
             link_local(e["file"], e["ticker"]) + _other_language(e.get("others")),
-            _e(e["company_name"]), _e(e["quarter_label"]), usd_bn(e["capex_usd"]),
+            _e(e["company_name"]) + (f'<br><span class="missing behind">{_e(behind)}</span>'
+                                     if behind else ""),
+            _e(e["quarter_label"]), usd_bn(e["capex_usd"]),
             _entry_comparable(e),
             pct(e["capex_yoy_pct"]), usd_bn(e["capex_ttm_usd"]), outlook, _reaction(e)])
     head = [N_("Briefing"), N_("Company"), N_("Latest quarter"), N_("Capex as reported"),
@@ -591,8 +596,10 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
             N_("Trailing 4 quarters (as reported)"), N_("Current outlook"),
             N_("Latest reaction")]
     return (f"<h1>{_e(title)}</h1><p class=\"as-of\">"
-            + _e(_("Every briefing as of {date}: only what was public by then. Capex as "
-                   "reported is each company's own definition (each briefing states it); "
+            + _e(_("Every briefing as of {date}: only what was public by then; each company's "
+                   "data reaches only as far as its latest release in the data (its latest "
+                   "quarter below), and a release that was due and is missing is marked. Capex "
+                   "as reported is each company's own definition (each briefing states it); "
                    "comparable capex is purchases of property and equipment plus principal "
                    "payments on finance leases for every company.").format(date=_date(as_of)))
             + "</p>" + _table([_e(_(h)) for h in head], rows, "index") + _index_footer())

@@ -227,3 +227,34 @@ def test_a_quarter_outlook_is_judged_against_that_quarter_on_its_basis():
     assert got[(2025, 4)] == ("below", "$1.00 billion below the outlook")
     assert (2025, 1) not in got  # given 2024-10-15, it covers only the quarters after it
     assert (2026, 2) not in got  # FY26 Q2 ended 2025-12-31, but the outlook is for Q1 only
+
+
+def _releases(*rows):
+    """earnings_releases rows: (fiscal_year, fiscal_quarter, period_end_date, release_date)."""
+    return pd.DataFrame([dict(fiscal_year=fy, fiscal_quarter=q,
+                              period_end_date=pd.Timestamp(end), release_date=pd.Timestamp(day))
+                         for fy, q, end, day in rows])
+
+
+HISTORY = _releases((2025, 2, "2025-06-30", "2025-07-30"), (2025, 3, "2025-09-30", "2025-10-29"),
+                    (2025, 4, "2025-12-31", "2026-01-28"), (2026, 1, "2026-03-31", "2026-04-29"))
+
+
+def test_the_next_release_is_due_by_its_quarters_end_plus_the_longest_recent_lag_and_a_week():
+    h = metrics.horizon(HISTORY, "12-31", pd.Timestamp("2026-09-28"))
+    # Q2 2026 ends 2026-06-30; the latest four lags are 30, 29, 28 and 29 days
+    assert h["due_date"] == pd.Timestamp("2026-06-30") + pd.Timedelta(days=30 + 7)
+    assert (h["last_quarter"], h["next_quarter"], h["missing"]) == ("FY26 Q1", "FY26 Q2", True)
+    note = metrics.horizon_note("Meta Platforms, Inc.", h)
+    assert note == ("Data for Meta Platforms, Inc. ends with the release of 2026-04-29; the "
+                    "release for FY26 Q2, due by 2026-08-06, is not in the data — `kit data "
+                    "refresh`.")
+
+
+def test_no_notice_before_the_due_date_or_when_the_release_is_in_the_data():
+    assert not metrics.horizon(HISTORY, "12-31", pd.Timestamp("2026-08-06"))["missing"]
+    later = pd.concat([HISTORY, _releases((2026, 2, "2026-06-30", "2026-07-29"))])
+    # seen on 2026-07-01 the Q2 release is still to come: not missing, whatever the date
+    assert not metrics.horizon(later, "12-31", pd.Timestamp("2026-09-28"))["missing"]
+    assert not metrics.horizon(later, "12-31", pd.Timestamp("2026-07-01"))["missing"]
+    assert metrics.horizon_note("X", None) == ""

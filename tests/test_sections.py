@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
@@ -116,3 +117,59 @@ def test_a_later_quarter_the_headline_measure_lacks_is_named_not_dropped():
         row = rows[f"Capex, {q.quarter_label}"]
         assert row[1].startswith("missing: principal payments on finance leases")
         assert sections.usd_bn(q.purchases_of_property_and_equipment_usd) in row[1]
+
+
+@pytest.mark.slow
+def test_a_briefing_says_at_the_top_when_a_due_release_is_not_in_the_data(tmp_path):
+    """Meta's latest release is taken out of a copy of the data: a briefing as of the data's
+    date opens with the notice, dated from the remaining releases; the same company 14 days
+    after its latest release in the full data has none."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from kit import data, periods
+
+    folder = tmp_path / "data"
+    shutil.copytree(data.data_dir(), folder)
+    rel = pd.read_csv(folder / "earnings_releases.csv", dtype=str, keep_default_na=False)
+    meta = rel[rel["ticker"] == "META"].sort_values("release_date")
+    rel.drop(index=meta.index[-1]).to_csv(folder / "earnings_releases.csv", index=False,
+                                          lineterminator="\n")
+    kept = meta.iloc[:-1].tail(4)
+    lag = (pd.to_datetime(kept["release_date"]) - pd.to_datetime(kept["period_end_date"])).max()
+    fy, q = int(meta.iloc[-1]["fiscal_year"]), int(meta.iloc[-1]["fiscal_quarter"])
+    due = pd.Timestamp(periods.fiscal_quarter_end(fy, q, "12-31")) + lag + pd.Timedelta(days=7)
+    as_of = f"{data.as_of_date():%Y-%m-%d}"
+
+    def render(date, folder=None):
+        env = {**os.environ, **({"KIT_DATA_DIR": str(folder)} if folder else {})}
+        res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "META", "--as-of", date,
+                              "--out", str(tmp_path / "out"), "--no-progress"], env=env,
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr[-2000:]
+        soup = BeautifulSoup((tmp_path / "out" / f"META-{date}.html").read_text(), "html.parser")
+        return soup.select_one("header.briefing-title p.behind")
+
+    notice = render(as_of, folder)
+    assert notice is not None and notice.get_text() == (
+        f"Data for Meta Platforms, Inc. ends with the release of {meta.iloc[-2]['release_date']};"
+        f" the release for {periods.label(fy, q)}, due by {due:%Y-%m-%d}, is not in the data — "
+        "`kit data refresh`.")
+    fresh = pd.Timestamp(meta.iloc[-1]["release_date"]) + pd.Timedelta(days=14)
+    assert render(f"{fresh:%Y-%m-%d}") is None
+
+
+def test_the_index_marks_a_company_whose_due_release_is_missing():
+    note = ("Data for Tesla, Inc. ends with the release of 2026-04-22; the release for FY26 Q2, "
+            "due by 2026-08-04, is not in the data — `kit data refresh`.")
+    entry = dict(ticker="TSLA", company_name="Tesla, Inc.", file="TSLA-2026-09-28.html",
+                 quarter_label="FY26 Q1", capex_usd=2.5e9, comparable_usd=None,
+                 comparable_missing="", capex_yoy_pct=None, capex_ttm_usd=None, guidance=None,
+                 reaction_pct=None, reaction_excess_pct=None, horizon_note=note)
+    html = sections.index_html([entry, dict(entry, ticker="META", horizon_note=None)], "Index",
+                               pd.Timestamp("2026-09-28"))
+    rows = BeautifulSoup(html, "html.parser").select("table.index tbody tr")
+    assert [r.select_one(".behind").get_text() if r.select_one(".behind") else None
+            for r in rows] == [note, None]

@@ -249,3 +249,24 @@ def test_the_change_report_is_exact_and_breaks_same_day_ties_the_same_way():
     assert lines[0] == ("changes: 0 new quarter figures, 0 revised, 1 removed "
                         "(1 rows added, 1 removed)")
     assert lines[1:] == ["  removed  X revenue 2024-03-31: 30,000M"]
+
+
+def test_kit_data_check_shows_each_horizon_and_the_rows_on_ai_written_pages():
+    import subprocess
+    import sys
+
+    from kit import data, metrics
+
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "data", "check"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout.split("\nHorizons as of ", 1)[1]
+    rel = data.load_earnings_releases()
+    for c in data.load_companies().itertuples():
+        last = rel.loc[rel["ticker"] == c.ticker, "release_date"].max()
+        assert f"  {c.ticker}: latest release {last:%Y-%m-%d} (" in out
+    ai = metrics.ai_written()
+    assert len(ai) >= 1 and f"{len(ai)} row(s) resting on a page written by an AI" in out
+    for r in ai.itertuples():
+        assert f"{r.ticker} {r.table} {r.date:%Y-%m-%d} {r.what}: {r.source_type} " \
+               f"({r.source_url})" in out
