@@ -265,3 +265,15 @@ def test_data_check_ends_with_a_trust_summary():
     for ticker in TICKERS:
         assert f"\n{ticker} " in "\n" + "\n".join(x.strip() for x in summary.splitlines())
     assert "AMZN verdicts withheld:" in summary and "net of proceeds" in summary
+
+
+def test_metas_april_2026_outlook_links_its_release_not_an_ai_written_summary():
+    g = data.load_capex_guidance()
+    april = g[(g["ticker"] == "META") & (g["given_date"] == "2026-04-29")].iloc[0]
+    assert (april["low_usd"], april["high_usd"]) == (125e9, 145e9)
+    assert (april["prior_low_usd"], april["prior_high_usd"]) == (115e9, 135e9)
+    assert april["source_url"] == ("https://www.sec.gov/Archives/edgar/data/1326801/"
+                                   "000162828026028364/meta-03312026xexhibit991.htm")
+    assert april["basis"] == "capex_incl_finance_leases"
+    ai = metrics.ai_written()
+    assert not ((ai["ticker"] == "META") & (ai["date"] == "2026-04-29")).any()
