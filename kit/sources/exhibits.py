@@ -23,6 +23,7 @@ import re
 from bs4 import BeautifulSoup
 
 from kit.i18n import N_
+from kit.sources.common import fact_row
 
 MEASURES = {  # how a release words what its capital expenditures include
     "including principal payments on finance leases": "capex_incl_finance_leases",
@@ -174,8 +175,6 @@ def release_rows(found: dict[str, list[dict]], release: dict, url: str) -> dict[
     from the release), `capex_guidance`, `statements` and `release_sentences` (unsure).
     `release` is its earnings_releases row (ticker, release_date, period dates); the basis of
     an outlook whose sentence does not word it is the company's (`guidance_basis`)."""
-    from kit.sources.common import fact_row
-
     day, ticker = release["release_date"], release["ticker"]
     public = (day, "release", "date of the earnings release")
     financials = [fact_row(f["metric"], release["period_start_date"], release["period_end_date"],
