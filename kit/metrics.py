@@ -89,6 +89,7 @@ class Briefing:
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
     reactions_note: str = ""  # why there are no reactions, or how their timing is known
     horizon_note: str = ""  # the release that was due and is not in the data, if one is
+    latest_release: dict | None = None  # see latest_release()
 
     @property
     def actuals(self) -> pd.DataFrame:
@@ -722,6 +723,26 @@ def _closes(prices: pd.DataFrame, ticker: str) -> pd.Series:
 DUE_SLACK_DAYS = 7
 
 
+def latest_release(ticker: str, as_of: pd.Timestamp, rows: pd.DataFrame,
+                   reacted: pd.DataFrame) -> dict | None:
+    """The latest release public by `as_of` and what the briefing has of it: `outlook`, an
+    outlook given that day or the next (the call) among the guidance `rows`; `reaction`,
+    whether `reacted` (reactions()) measures it; `prices_end`, the ticker's last price in the
+    data (None: no prices)."""
+    rel = releases(ticker, as_of).sort_values("release_date")
+    if rel.empty:
+        return None
+    r = rel.iloc[-1]
+    day = r["release_date"]
+    given = rows[(rows["given_date"] >= day) & (rows["given_date"] <= day + pd.Timedelta(days=1))]
+    closes = _closes(data.load_prices(), ticker)
+    return dict(release_date=day,
+                quarter=periods.label(int(r["fiscal_year"]), int(r["fiscal_quarter"])),
+                outlook=not given.empty,
+                reaction=not reacted.empty and (reacted["release_date"] == day).any(),
+                prices_end=closes.index.max() if not closes.empty else None)
+
+
 def horizon(rel: pd.DataFrame, fye: str, as_of: pd.Timestamp) -> dict | None:
     """How far a company's releases (`rel`: its earnings_releases rows) reach as seen on
     `as_of`: the latest release public by then; the next quarter; the day its release is due
@@ -770,6 +791,12 @@ def ai_written() -> pd.DataFrame:
                   what=f"FY{r.fiscal_year} outlook", source_type=r.source_type,
                   source_url=r.source_url) for r in g.itertuples()
              if AI_WRITTEN.search(r.source_type)]
+    fin = data.load_financials()
+    fin = fin[fin["source_detail"].str.contains(AI_WRITTEN, na=False)]
+    rows += [dict(table="financials", ticker=r.ticker, date=r.published_date,
+                  what=f"{periods.label(r.fiscal_year, r.fiscal_quarter)} {r.metric}",
+                  source_type=r.source_detail.rpartition('" (')[2][:-1],
+                  source_url=r.source_url) for r in fin.itertuples()]
     return pd.DataFrame(rows, columns=["table", "ticker", "date", "what", "source_type",
                                        "source_url"])
 
@@ -887,8 +914,14 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
                                          "guidance tracker ({url})").format(
             statement=r.statement_id, url=r.source_url))
     for r in st[st["conflict"].notna()].itertuples():
-        if pd.isna(r.event_date) or r.event_date <= as_of:
+        if not (pd.isna(r.event_date) or r.event_date <= as_of):
+            continue
+        if pd.isna(r.conflict_settled):
             add("conflict", r.fiscal_period or "", f"{r.statement_id}: {_(r.conflict)}")
+        else:  # a first-hand source settles it: a note on the statement, not an open conflict
+            add("statement", r.fiscal_period or "", _("{statement}: {conflict}; settled: "
+                                                      "{settled}").format(
+                statement=r.statement_id, conflict=_(r.conflict), settled=r.conflict_settled))
     return pd.DataFrame(rows, columns=["ticker", "kind", "period", "detail", "quoted"])
 
 
@@ -927,6 +960,7 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         notes.append(_("{quarter}: revenue is not in the sources.").format(
             quarter=latest["quarter_label"].iloc[0]))
     fye = company["fiscal_year_end"]
+    reacted = reactions(ticker, as_of)
     return Briefing(
         ticker=ticker, company_name=company["company_name"], cik=company["cik"], as_of=as_of,
         capex_metric=company["capex_metric"], capex_definition=company["capex_definition"],
@@ -934,12 +968,13 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         else "", quarters=quarters, guidance=steps, other_guidance=others,
         verdicts=verdicts(steps, others, quarters, fye, as_of),
         current_outlook=current_outlook(steps, as_of, fye) if not steps.empty else None,
-        quality=quality(ticker, as_of), peers=peers(as_of), reactions=reactions(ticker, as_of),
+        quality=quality(ticker, as_of), peers=peers(as_of), reactions=reacted,
         statements=statements.sort_values("event_date").reset_index(drop=True),
         sources=data.load_sources(), notes=notes,
         reactions_note=reactions_note(ticker, as_of, pd.notna(company["added_from"])),
         horizon_note=horizon_note(company["company_name"], horizon(
-            releases(ticker, pd.Timestamp.max), fye, as_of)))
+            releases(ticker, pd.Timestamp.max), fye, as_of)),
+        latest_release=latest_release(ticker, as_of, rows, reacted))
 
 
 def with_translations(statements: pd.DataFrame) -> pd.DataFrame:

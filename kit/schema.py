@@ -373,6 +373,9 @@ TABLES: dict[str, Table] = {
                 _c("conflict", "string", "", "What another source says about the same event "
                    "where it disagrees (additions/corrections.csv)", "additions",
                    required=False),
+                _c("conflict_settled", "string", "", "How a first-hand source settles that "
+                   "disagreement, quoting it (additions/corrections.csv); empty: still open",
+                   "additions", required=False),
                 _SOURCE_ID,
             ),
         ),

@@ -241,9 +241,13 @@ def headline_html(b: Briefing) -> HTML:
                      + _missing(_("no outlook for a fiscal year not yet closed")) + "</td>",
                      _e(_("the latest, for {year}, is in the guidance section").format(
                          year=fiscal_year_label(b.guidance["fiscal_year"].max()))), ""])
+    rows += _latest_release_rows(b)
     if not b.reactions.empty:
         r = b.reactions.iloc[-1]
-        rows.append([_e(_("Stock move, first session after the latest release")),
+        latest = b.latest_release is None or b.latest_release["reaction"]
+        rows.append([_e(_("Stock move, first session after the latest release") if latest
+                        else _("Stock move, first session after the latest release with "
+                               "prices")),
                      f'<td colspan="2">{pct(r["move_pct"])}</td>',
                      _e(_("{base} close to {session} close (QQQ {benchmark})").format(
                          base=_date(r["base_date"]), session=_date(r["session_date"]),
@@ -254,6 +258,33 @@ def headline_html(b: Briefing) -> HTML:
     reported, comparable = _measure_names(b)
     return HTML(_table([_e(_("Figure")), reported, comparable, _e(_("Period")),
                         _e(_("Source"))], rows, "headline"))
+
+
+def _latest_release_rows(b: Briefing) -> list[list[str]]:
+    """What the latest release brought that the rows above do not show: no outlook with it in
+    the sources, or no price for its first session (prices end before it, or the session is
+    after the briefing's date)."""
+    r = b.latest_release
+    if r is None:
+        return []
+    rows, day = [], _date(r["release_date"])
+    if not r["outlook"]:
+        rows.append([_e(_("Capex outlook with the latest release")),
+                     '<td colspan="2">' + _missing(_("no outlook given in the sources")) + "</td>",
+                     _e(_("release of {date} ({quarter})").format(date=day,
+                                                                 quarter=r["quarter"])), ""])
+    if not r["reaction"]:
+        end = r["prices_end"]
+        why = (_("no prices for {ticker} in the data").format(ticker=b.ticker) if end is None
+               else _("the price is not in the data: prices for {ticker} end {date}").format(
+                   ticker=b.ticker, date=_date(end)) if end <= r["release_date"]
+               else _("the first session after it is later than {date}").format(
+                   date=_date(b.as_of)))
+        rows.append([_e(_("Stock move, first session after the latest release")),
+                     '<td colspan="2">' + _missing(why) + "</td>",
+                     _e(_("release of {date} ({quarter})").format(date=day,
+                                                                 quarter=r["quarter"])), ""])
+    return rows
 
 
 def _later_quarter(q: pd.Series, metric: str, cik: str) -> list[str]:

@@ -277,3 +277,103 @@ def test_metas_april_2026_outlook_links_its_release_not_an_ai_written_summary():
     assert april["basis"] == "capex_incl_finance_leases"
     ai = metrics.ai_written()
     assert not ((ai["ticker"] == "META") & (ai["date"] == "2026-04-29")).any()
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).replace("&amp;", "&").split())
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_two_weeks_after_its_latest_release_a_briefing_shows_what_that_release_brought(ticker):
+    rel = data.load_earnings_releases()
+    last = rel[rel["ticker"] == ticker].sort_values("release_date").iloc[-1]
+    b = kit.load_briefing(ticker, last["release_date"] + pd.Timedelta(days=14))
+    head = _text(kit.headline_html(b).data)
+    q = b.quarters[(b.quarters["fiscal_year"] == last["fiscal_year"])
+                   & (b.quarters["fiscal_quarter"] == last["fiscal_quarter"])].iloc[0]
+    # that quarter on both measures, or the part of a measure the sources lack, named
+    shown = b.quarters.dropna(subset=["capex_usd"]).iloc[-1]
+    if shown["quarter_label"] == q["quarter_label"]:
+        assert f"{q['quarter_label']} " in head.split("Capex, a year earlier")[0]
+        assert pd.notna(q["comparable_usd"]) or "missing: principal payments on finance " \
+            "leases" in head.split("Capex, a year earlier")[0]
+    else:  # a row of its own for the quarter, naming what is missing
+        row = head.split(f"Capex, {q['quarter_label']} ")[1].split("Capex, a year earlier")[0]
+        assert row.startswith("missing: ")
+    # the outlook given with it, or a line that none is in the sources
+    g = b.current_outlook
+    given = g is not None and last["release_date"] <= g["given_date"] <= \
+        last["release_date"] + pd.Timedelta(days=1)
+    assert given or (f"no outlook given in the sources release of "
+                     f"{last['release_date']:%Y-%m-%d}") in head
+    # the stock's first session after it, or the line that says the price is not in the data
+    measured = (b.reactions["release_date"] == last["release_date"]).any()
+    assert measured or (f"the price is not in the data: prices for {ticker} end" in head)
+    assert "is not in the data — `kit data refresh`" not in _text(kit.title_html(b).data)
+
+
+def test_a_briefing_past_a_due_release_says_so_at_the_top_and_not_when_the_data_has_it(
+        tmp_path, monkeypatch):
+    import shutil
+
+    rel = data.load_earnings_releases()
+    meta = rel[rel["ticker"] == "META"].sort_values("release_date")
+    last, kept = meta.iloc[-1], meta.iloc[:-1]
+    lag = (kept["release_date"] - kept["period_end_date"]).tail(4).max()
+    due = last["period_end_date"] + lag + pd.Timedelta(days=7)
+    day = due + pd.Timedelta(days=1)
+    assert "kit data refresh" not in _text(kit.title_html(kit.load_briefing("META", day)).data)
+    # the same day, with a copy of the data that lacks Meta's latest release
+    shutil.copytree(data.data_dir(), tmp_path / "data")
+    path = tmp_path / "data" / "earnings_releases.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    drop = [x for x in lines if x.startswith("META,") and
+            f",{last['release_date']:%Y-%m-%d}," in x]
+    assert len(drop) == 1
+    path.write_text("".join(x for x in lines if x not in drop))
+    monkeypatch.setenv("KIT_DATA_DIR", str(tmp_path / "data"))
+    top = _text(kit.title_html(kit.load_briefing("META", day)).data)
+    quarter = f"FY{last['fiscal_year'] % 100:02d} Q{last['fiscal_quarter']}"
+    assert (f"Data for Meta Platforms, Inc. ends with the release of "
+            f"{kept['release_date'].iloc[-1]:%Y-%m-%d}; the release for {quarter}, due by "
+            f"{due:%Y-%m-%d}, is not in the data — `kit data refresh`.") in top
+
+
+def test_microsofts_fy26_q3_capex_including_finance_leases_is_not_its_cash_figure():
+    """A page's "Cash CapEx $30.9B" was stored as the figure including finance leases."""
+    fin = data.load_financials()
+    q = fin[(fin["ticker"] == "MSFT") & (fin["fiscal_year"] == 2026)
+            & (fin["fiscal_quarter"] == 3)]
+    cash = q.loc[q["metric"] == "purchases_of_property_and_equipment", "value_usd"].iloc[0]
+    incl = q[q["metric"] == "capex_incl_finance_lease_additions"]
+    assert not ((incl["value_usd"] - cash).abs() <= incl["precision_usd"].fillna(0.5e6)).any()
+    assert not incl["source_detail"].str.contains("Cash CapEx").any()
+    page = _text(kit.quarters_html(kit.load_briefing("MSFT", "2026-05-13")).data)
+    row = page.split("FY26 Q3 (CY26 Q1)")[1].split(" FY26 Q2 ")[0]
+    assert "$30.90 billion" not in row and "$30.88 billion" in row
+
+
+def test_alphabets_q1_2026_capex_is_shown_from_its_10q():
+    facts = pd.read_json(SOURCES / "sec_companyfacts" / "CIK0001652044.json", typ="series")
+    usd = facts["facts"]["us-gaap"]["PaymentsToAcquirePropertyPlantAndEquipment"]["units"]["USD"]
+    q1 = {f["val"] for f in usd if (f["start"], f["end"]) == ("2026-01-01", "2026-03-31")}
+    assert len(q1) == 1
+    b = kit.load_briefing("GOOGL", "2026-05-13")
+    last = b.quarters.dropna(subset=["capex_usd"]).iloc[-1]
+    assert (last["quarter_label"], last["capex_usd"]) == ("FY26 Q1", q1.pop())
+    assert last["purchases_of_property_and_equipment_source"].startswith("sec_companyfacts:")
+
+
+def test_teslas_q4_2025_finance_lease_principal_is_shown_not_missing():
+    """The 10-K's year (104) less the first three quarters (48, 19, 18): 19, public with the
+    10-K, so the comparable measure has Q4 2025 two weeks after the release."""
+    b = kit.load_briefing("TSLA", "2026-02-11")
+    q4 = b.quarters.set_index("quarter_label").loc["FY25 Q4"]
+    assert q4["finance_lease_principal_payments_usd"] == 19e6
+    assert q4["comparable_usd"] == q4["capex_usd"] + 19e6
+    fin = data.load_financials()
+    row = fin[(fin["ticker"] == "TSLA") & (fin["metric"] == "finance_lease_principal_payments")
+              & (fin["period_end_date"] == "2025-12-31")].iloc[0]
+    assert row["derivation"] == "ytd_difference" and "tsla-20251231.htm" in row["source_url"]
+    head = _text(kit.headline_html(b).data).split("Capex, a year earlier")[0]
+    assert "not in the sources" not in head and "missing:" not in head

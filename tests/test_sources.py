@@ -270,3 +270,23 @@ def test_kit_data_check_shows_each_horizon_and_the_rows_on_ai_written_pages():
     for r in ai.itertuples():
         assert f"{r.ticker} {r.table} {r.date:%Y-%m-%d} {r.what}: {r.source_type} " \
                f"({r.source_url})" in out
+
+
+def test_a_year_to_date_figure_becomes_its_quarter_less_the_earlier_quarters_as_then_known():
+    def row(start, end, value, day, source="sec_companyfacts"):
+        day = date.fromisoformat(day)
+        return common.fact_row("purchases_of_property_and_equipment", date.fromisoformat(start),
+                               date.fromisoformat(end), value, (day, "filing", ""), source, "u",
+                               "")
+
+    q1 = row("2026-01-01", "2026-03-31", 100e6, "2026-04-30")
+    revised = row("2026-01-01", "2026-03-31", 150e6, "2026-10-30")  # known only later
+    half = row("2026-01-01", "2026-06-30", 300e6, "2026-07-30", "additions")
+    out = pipeline.ytd_quarters([q1, revised, half], "X")
+    q2 = [r for r in out if r["period_start_date"] == date(2026, 4, 1)]
+    assert len(out) == 3 and len(q2) == 1
+    assert (q2[0]["value_usd"], q2[0]["derivation"]) == (200e6, "ytd_difference")
+    assert q2[0]["published_date"] == date(2026, 7, 30)
+    with pytest.raises(DataError, match=r"X purchases_of_property_and_equipment "
+                                        r"2026-01-01\.\.2026-06-30: a year-to-date figure"):
+        pipeline.ytd_quarters([half], "X")

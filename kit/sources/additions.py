@@ -62,7 +62,9 @@ _UNITS = {"million": 1e6, "billion": 1e9}
 def financial_rows(ticker: str, fye: str, release_on: dict, listed: date | None) -> list[dict]:
     """Figures the raw files lack, from additions/financials.csv: each quotes the sentence of
     its page that states it, and the build checks the figure against the quote. Public from
-    the period's release where known, else from the date the page gives."""
+    the period's release where known, else from the date the page gives. A row with
+    `months` 6, 9 or 12 is a year-to-date figure (as Apple's releases and 10-Qs print them):
+    its span starts with the fiscal year, and pipeline.ytd_quarters makes the quarter."""
     path = paths.additions_dir() / "financials.csv"
     rows = []
     for a in read_csv(path).to_dict("records"):
@@ -73,11 +75,18 @@ def financial_rows(ticker: str, fye: str, release_on: dict, listed: date | None)
         text, quote = " ".join(a["text"].split()), " ".join(a["quote"].split())
         if quote not in text:
             raise DataError(f"{where}, column quote: not in the row's text; quote it exactly")
-        if a["value"] not in quote:
+        if a["value"] not in quote.replace(",", ""):  # a table's "54,208" is 54208
             raise DataError(f"{where}, column value: {a['value']} is not in the quote "
                             f"{quote!r}")
         fy, fq = int(a["fiscal_year"]), int(a["fiscal_quarter"])
         start, end = periods.fiscal_quarter_bounds(fy, fq, fye)
+        months = int(a.get("months") or 3)  # a year-to-date figure: 6, 9 or 12 months
+        if months not in (3, 6, 9, 12) or months > 3 * fq:
+            raise DataError(f"{where}, column months: {months} is not 3, 6, 9 or 12 months "
+                            f"up to the end of fiscal quarter {fq}; leave it empty for a "
+                            "quarter")
+        if months > 3:
+            start = periods.fiscal_quarter_bounds(fy, fq - months // 3 + 1, fye)[0]
         if a["published_date"]:  # the page shows it only later than the period's release
             public = (parse_day(a["published_date"]), "stated", a["published_note"])
         elif (known := published(end, fq, release_on, listed)) is not None:

@@ -366,6 +366,7 @@ def financials(src: Path | None, company: dict, releases: pd.DataFrame,
             found = dated_by_release(found, release_on)
         rows += found
     rows += kept
+    rows = ytd_quarters(rows, ticker)
     rows += sums(rows)
     df = pd.DataFrame(rows)
     if df.empty:
@@ -481,6 +482,44 @@ def sums(rows: list[dict]) -> list[dict]:
                           default=None),
                 precision=max((r["precision_usd"] for r in (a, b) if r["precision_usd"]),
                               default=None)))
+    return out
+
+
+def ytd_quarters(rows: list[dict], ticker: str) -> list[dict]:
+    """Each year-to-date figure (additions with `months` over 3) made a quarter: minus the
+    year's earlier quarters of the same metric as they stood on the day it was published,
+    from whichever source had them (current_row). Where one of them is in no source, the
+    quarter cannot be made: an error that names it."""
+    whole = [r for r in rows if periods.is_quarter(r["period_start_date"], r["period_end_date"])]
+    out = list(whole)
+    for r in rows:
+        if r in whole:
+            continue
+        earlier, day = [], r["published_date"]
+        for q in whole:
+            if (q["metric"] == r["metric"] and r["period_start_date"] <= q["period_start_date"]
+                    and q["period_end_date"] < r["period_end_date"]):
+                earlier.append(q)
+        ends = sorted({q["period_end_date"] for q in earlier})
+        current = [current_row([q for q in earlier if q["period_end_date"] == e], day)
+                   for e in ends]
+        starts = [r["period_start_date"]] + [e + timedelta(days=1) for e in ends]
+        if None in current or not ends or any(  # the quarters must tile the span but one
+                c["period_start_date"] != s for c, s in zip(current, starts)) \
+                or not periods.is_quarter(starts[-1], r["period_end_date"]):
+            raise DataError(
+                f"additions/financials.csv, {ticker} {r['metric']} "
+                f"{r['period_start_date']}..{r['period_end_date']}: a year-to-date figure needs "
+                f"the year's earlier quarters as published by {day}, and a source lacks one; "
+                "add them, or give the quarter itself")
+        value = r["value_usd"] - sum(c["value_usd"] for c in current)
+        out.append(dict(r, period_start_date=ends[-1] + timedelta(days=1), value_usd=value,
+                        derivation="ytd_difference", derivation_detail=" minus ".join(
+                            [f"{r['period_start_date']}..{r['period_end_date']} "
+                             f"{r['value_usd'] / 1e6:,.0f}M (additions)"]
+                            + [f"{c['period_start_date']}..{c['period_end_date']} "
+                               f"{c['value_usd'] / 1e6:,.0f}M ({c['source_id']})"
+                               for c in current])))
     return out
 
 

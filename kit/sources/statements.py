@@ -13,7 +13,7 @@ from kit.sources.common import parse_day, read_csv, read_json
 
 _STATEMENT_FIELDS = ["ticker", "event_date", "event_date_source", "fiscal_period", "kind",
                      "speaker", "source_type", "source_title", "source_url", "text", "text_lang",
-                     "text_en", "note", "conflict"]
+                     "text_en", "note", "conflict", "conflict_settled"]
 
 
 _GUIDANCE_FIELDS = ["guidance_low_usd_bn", "guidance_high_usd_bn", "guidance_usd_bn",
