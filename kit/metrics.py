@@ -9,6 +9,7 @@ return frames; the ones named after a company load the tables and call them.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -504,6 +505,13 @@ def _change(prev, new) -> str:
     if _same(prev, new):
         return N_("held")
     (pl, ph), (nl, nh) = prev, new
+    if (pd.isna(pl), pd.isna(ph)) != (pd.isna(nl), pd.isna(nh)):  # an open bound came or went
+        pl, nl = (-math.inf if pd.isna(x) else x for x in (pl, nl))  # "up to $95B" has no floor
+        ph, nh = (math.inf if pd.isna(x) else x for x in (ph, nh))
+        if nl >= pl and nh <= ph:
+            return N_("narrowed")
+        if nl <= pl and nh >= ph:
+            return N_("widened")
     pl, nl = (ph if pd.isna(pl) else pl), (nh if pd.isna(nl) else nl)
     ph, nh = (pl if pd.isna(ph) else ph), (nl if pd.isna(nh) else nh)
     if nl >= pl and nh >= ph:

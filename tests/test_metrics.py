@@ -103,9 +103,15 @@ def test_malformed_as_of_is_rejected():
         metrics.check_request("META", "2024-13-45")
 
 
+NAN = float("nan")
+
+
 @pytest.mark.parametrize("prev,new,word", [
     (None, (1, 2), "first given"), ((30, 37), (35, 40), "raised"), ((38, 40), (30, 39), "cut"),
     ((35, 40), (35, 40), "held"), ((30, 40), (32, 38), "narrowed"), ((32, 38), (30, 40), "widened"),
+    # "up to $95B" then "$90-95B" (Oracle's FY2027) is narrowed, not cut; a floor raised is raised
+    ((NAN, 95), (90, 95), "narrowed"), ((90, 95), (NAN, 95), "widened"),
+    ((20, NAN), (25, NAN), "raised"), ((25, 25), (25, NAN), "widened"),
 ])
 def test_guidance_change_words(prev, new, word):
     assert metrics._change(prev, new) == word
