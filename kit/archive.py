@@ -93,12 +93,14 @@ def read_stamp(path: Path) -> tuple[str | None, dict | None]:
 def release_dates(tickers: list[str], since=None) -> tuple[list[tuple], dict[str, str]]:
     """For every earnings release of `tickers` (from `since` on), the briefing date: the
     first session after it, whose close the reaction measures (the release day itself when
-    it came before the open). Sessions are the company's trading days in `prices`, else the
-    benchmark's; before the first price the next weekday. Returns (ticker, briefing date,
-    release date) in order, and the releases whose session is not in the data yet."""
+    it came before the open). Sessions are the company's trading days in `prices`, else (none
+    yet, or after its prices end) the benchmark's; before the first price the next weekday.
+    Returns (ticker, briefing date, release date) in order, and the releases whose session
+    is not in the data yet."""
     rel = data.load_earnings_releases()
     prices = data.load_prices()
     bench = set(prices.loc[prices["ticker"] == metrics.BENCHMARK, "price_date"])
+    market = pd.DatetimeIndex(sorted(bench))
     since = None if since is None else metrics.check_date(since)
     out, waiting = [], {}
     for ticker in tickers:
@@ -114,6 +116,9 @@ def release_dates(tickers: list[str], since=None) -> tuple[list[tuple], dict[str
                 day = r.release_date + pd.offsets.BDay(0 if before_open else 1)
             elif i < len(sessions):
                 day = sessions[i]
+            elif (j := market.searchsorted(r.release_date, side="left" if before_open
+                                           else "right")) < len(market):
+                day = market[j]  # its own prices end sooner: the page says so
             else:
                 waiting[f"{ticker}-{r.release_date:%Y-%m-%d}"] = _(
                     "released {release}; the session after it is not in the price data yet "

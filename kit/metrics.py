@@ -500,20 +500,26 @@ def _same(a: tuple, b: tuple) -> bool:
 
 
 def _change(prev, new) -> str:
+    """How an outlook moved: a range inside the last one narrowed (one end may stay: Meta's
+    "$130-145 billion, narrowed from $125-145 billion"), around it widened, else raised or cut.
+    An open end ("up to", "at least") is unbounded where the other outlook has that end, and
+    else the outlook's one figure (at least $20B then at least $25B is raised)."""
     if prev is None:
         return N_("first given")  # words of the data, translated where shown
     if _same(prev, new):
         return N_("held")
     (pl, ph), (nl, nh) = prev, new
-    if (pd.isna(pl), pd.isna(ph)) != (pd.isna(nl), pd.isna(nh)):  # an open bound came or went
-        pl, nl = (-math.inf if pd.isna(x) else x for x in (pl, nl))  # "up to $95B" has no floor
+    if (pd.isna(pl), pd.isna(ph)) != (pd.isna(nl), pd.isna(nh)):  # an open end came or went
+        pl, nl = (-math.inf if pd.isna(x) else x for x in (pl, nl))
         ph, nh = (math.inf if pd.isna(x) else x for x in (ph, nh))
-        if nl >= pl and nh <= ph:
-            return N_("narrowed")
-        if nl <= pl and nh >= ph:
-            return N_("widened")
     pl, nl = (ph if pd.isna(pl) else pl), (nh if pd.isna(nl) else nl)
     ph, nh = (pl if pd.isna(ph) else ph), (nl if pd.isna(nh) else nh)
+    if (pl, ph) == (nl, nh):
+        return N_("held")
+    if nl >= pl and nh <= ph and pl < ph:
+        return N_("narrowed")
+    if nl <= pl and nh >= ph and nl < nh:
+        return N_("widened")
     if nl >= pl and nh >= ph:
         return N_("raised")
     if nl <= pl and nh <= ph:
@@ -792,13 +798,20 @@ def ai_written() -> pd.DataFrame:
     an AI (a summary of a call or a release): the last resort, to be replaced by a
     first-hand source where one can be found."""
     st, g = data.load_statements(), data.load_capex_guidance()
+    ai_st = st["source_type"].str.contains(AI_WRITTEN)
+    ai_g = g["source_type"].str.contains(AI_WRITTEN)
+    # a row that another, first-hand source also gives (same statement or outlook) does not
+    # rest on the AI-written page alone
+    said = set(st.loc[~ai_st, ["ticker", "event_date", "kind"]].itertuples(index=False))
+    step = ["ticker", "fiscal_year", "fiscal_quarter", "given_date", "low_usd", "high_usd"]
+    given = {tuple(map(str, k)) for k in g.loc[~ai_g, step].itertuples(index=False)}
     rows = [dict(table="statements", ticker=r.ticker, date=r.event_date, what=r.kind,
-                 source_type=r.source_type, source_url=r.source_url) for r in st.itertuples()
-            if AI_WRITTEN.search(r.source_type)]
-    rows += [dict(table="capex_guidance", ticker=r.ticker, date=r.given_date,
-                  what=f"FY{r.fiscal_year} outlook", source_type=r.source_type,
-                  source_url=r.source_url) for r in g.itertuples()
-             if AI_WRITTEN.search(r.source_type)]
+                 source_type=r.source_type, source_url=r.source_url)
+            for r in st[ai_st].itertuples() if (r.ticker, r.event_date, r.kind) not in said]
+    rows += [dict(table="capex_guidance", ticker=r["ticker"], date=r["given_date"],
+                  what=f"FY{r['fiscal_year']} outlook", source_type=r["source_type"],
+                  source_url=r["source_url"]) for _i, r in g[ai_g].iterrows()
+             if tuple(map(str, r[step])) not in given]
     fin = data.load_financials()
     fin = fin[fin["source_detail"].str.contains(AI_WRITTEN, na=False)]
     rows += [dict(table="financials", ticker=r.ticker, date=r.published_date,
@@ -929,7 +942,7 @@ def quality(ticker: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         else:  # a first-hand source settles it: a note on the statement, not an open conflict
             add("statement", r.fiscal_period or "", _("{statement}: {conflict}; settled: "
                                                       "{settled}").format(
-                statement=r.statement_id, conflict=_(r.conflict), settled=r.conflict_settled))
+                statement=r.statement_id, conflict=_(r.conflict), settled=_(r.conflict_settled)))
     return pd.DataFrame(rows, columns=["ticker", "kind", "period", "detail", "quoted"])
 
 

@@ -112,6 +112,8 @@ NAN = float("nan")
     # "up to $95B" then "$90-95B" (Oracle's FY2027) is narrowed, not cut; a floor raised is raised
     ((NAN, 95), (90, 95), "narrowed"), ((90, 95), (NAN, 95), "widened"),
     ((20, NAN), (25, NAN), "raised"), ((25, 25), (25, NAN), "widened"),
+    ((125, 145), (130, 145), "narrowed"), ((50, 50), (40, 60), "widened"),
+    ((35, 35), (50, 50), "raised"),
 ])
 def test_guidance_change_words(prev, new, word):
     assert metrics._change(prev, new) == word

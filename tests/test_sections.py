@@ -107,7 +107,18 @@ def test_52_53_week_years_find_the_year_earlier_quarter(ticker, as_of):
     assert rows["Change, year over year"][1] == sections.pct(growth)
 
 
-def test_a_later_quarter_the_headline_measure_lacks_is_named_not_dropped():
+def test_a_later_quarter_the_headline_measure_lacks_is_named_not_dropped(tmp_path, monkeypatch):
+    import shutil
+
+    from kit import data
+    shutil.copytree(data.data_dir(), tmp_path / "data")  # Meta's latest quarter without
+    path = tmp_path / "data" / "financials.csv"         # its finance-lease principal
+    lines = path.read_text().splitlines(keepends=True)
+    last = max(x.split(",")[5] for x in lines[1:] if x.startswith("META,"))
+    path.write_text("".join(x for x in lines if not (
+        x.startswith(("META,finance_lease_principal_payments,", "META,capex_incl_finance_leases,"))
+        and x.split(",")[5] == last)))
+    monkeypatch.setenv("KIT_DATA_DIR", str(tmp_path / "data"))
     b = metrics.load_briefing("META", None)
     rows = _headline_rows(b)
     have = b.quarters.dropna(subset=["capex_usd"])

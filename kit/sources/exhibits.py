@@ -185,6 +185,7 @@ def release_rows(found: dict[str, list[dict]], release: dict, url: str) -> dict[
                      fiscal_period=f"FY{release['fiscal_year']}Q{release['fiscal_quarter']}",
                      speaker=None, source_type=SOURCE_TYPE, source_title=None, source_url=url,
                      text_lang="en", text_en=None, note=NOTE, conflict=None,
+                     conflict_settled=None,
                      source_id="sec_exhibit")
     statements, guidance = [], []
     for o in found["outlooks"]:
