@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from kit import data, i18n, metrics
+from kit.errors import RequestError
 from kit.i18n import _
 from kit.schema import TABLES
 
@@ -73,6 +74,27 @@ def fingerprint(notebook: dict, parameters: dict, data_sha: str) -> str:
         sort_keys=True, default=str).encode()).hexdigest()
 
 
+_CONTENT = re.compile(r'<meta name="kit-content-sha256" content="([0-9a-f]{64})">')
+
+
+def damaged(path: Path) -> str | None:
+    """Why the page at `path` is not whole and unchanged as the kit wrote it (missing, no
+    content hash, or a text that no longer matches it: cut short or edited); None if it is."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, UnicodeDecodeError) as err:
+        return f"unreadable ({err})"
+    found = _CONTENT.search(text[:STAMP_BYTES])
+    if not found:
+        return "it carries no content hash (cut short, or written by another program)"
+    blank = text[:found.start(1)] + text[found.end(1):]
+    if hashlib.sha256(blank.encode("utf-8")).hexdigest() != found[1]:
+        return "its text does not match its content hash (cut short or edited)"
+    return None
+
+
 def read_stamp(path: Path) -> tuple[str | None, dict | None]:
     """The fingerprint and headline figures a rendered page carries in its head."""
     try:
@@ -90,6 +112,18 @@ def read_stamp(path: Path) -> tuple[str | None, dict | None]:
     return (found[1] if found else None), summary
 
 
+def _since(value) -> pd.Timestamp:
+    """`--since` as a day, or RequestError naming --since: not a date, or after the data."""
+    day, last = metrics._date_or_none(value), data.as_of_date()
+    if day is None:
+        raise RequestError(f"--since {value!r} is not a date; use YYYY-MM-DD (e.g. "
+                           "2024-01-01), or leave --since out for every release")
+    if day > last:
+        raise RequestError(f"--since {day:%Y-%m-%d} is after the data's date "
+                           f"({last:%Y-%m-%d}): no release is that late; use an earlier date")
+    return day
+
+
 def release_dates(tickers: list[str], since=None) -> tuple[list[tuple], dict[str, str]]:
     """For every earnings release of `tickers` (from `since` on), the briefing date: the
     first session after it, whose close the reaction measures (the release day itself when
@@ -101,7 +135,7 @@ def release_dates(tickers: list[str], since=None) -> tuple[list[tuple], dict[str
     prices = data.load_prices()
     bench = set(prices.loc[prices["ticker"] == metrics.BENCHMARK, "price_date"])
     market = pd.DatetimeIndex(sorted(bench))
-    since = None if since is None else metrics.check_date(since)
+    since = None if since is None else _since(since)
     out, waiting = [], {}
     for ticker in tickers:
         mine = rel[rel["ticker"] == ticker].sort_values("release_date")

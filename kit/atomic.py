@@ -2,23 +2,33 @@
 not write.
 
 - `write_text` writes a file beside its target and renames it into place.
-- A data folder is replaced only if it is new, empty or a kit data folder (it holds MARKER);
-  `check_data_folder` refuses anything else. The new folder is built beside it and swapped
-  in with one atomic exchange of the two names (Linux renameat2, macOS renamex_np), so a
-  complete folder is in place at every instant; the old one is then deleted.
+- A data folder is replaced only if it is new, empty or a kit data folder (its MARKER is the
+  kit's and lists every file the kit wrote there) with nothing else in it;
+  `check_data_folder` refuses anything else, naming what is in the way. The new folder is
+  built beside it and swapped in with one atomic exchange of the two names (Linux
+  renameat2, macOS renamex_np), so a complete folder is in place at every instant; the old
+  one is then deleted.
 - Temporary names carry the writer's process id; `clean_stale` removes those of processes
   that no longer run (a killed build), and only those holding the marker.
+- One writer at a time: `writing(out)` holds a lock file in the kit's cache (filelock) for a
+  command's whole read-modify-swap; a second command waits for it, saying so, for
+  $KIT_DATA_WAIT seconds (`--wait`; default: as long as it takes), then gives up.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from kit.errors import OutputError, RequestError
 from kit.paths import MARKER
@@ -26,6 +36,7 @@ from kit.paths import MARKER
 MARKER_TEXT = ("This folder was written by `kit data build` or `kit data refresh`; the kit "
                "replaces it as a whole when it builds the data again.\n")
 _TEMPS: set[Path] = set()  # temporary files of this process not yet renamed or removed
+WAIT_ENV = "KIT_DATA_WAIT"  # seconds a data command waits for another to finish writing
 
 
 def temp_path(directory: Path, suffix: str) -> Path:
@@ -102,15 +113,46 @@ def check_output_folder(out: Path, option: str = "--out", create: bool = True) -
     return out
 
 
+def mark(folder: Path, files) -> None:
+    """Write the marker of a kit data folder: who wrote it and every file it wrote there."""
+    (Path(folder) / MARKER).write_text(MARKER_TEXT + "".join(f"file: {name}\n"
+                                                              for name in sorted(files)))
+
+
+def kit_files(folder: Path) -> set[str] | None:
+    """The files the kit wrote in `folder`, as its marker lists them; None where the folder
+    has no marker the kit wrote (none, or one made by hand). A marker of an earlier kit
+    lists none: then the tables and README.md it always wrote."""
+    try:
+        text = (Path(folder) / MARKER).read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith(MARKER_TEXT):
+        return None
+    from kit.schema import TABLES
+    listed = {line[len("file: "):] for line in text.splitlines() if line.startswith("file: ")}
+    return listed or {t.filename for t in TABLES.values()} | {"README.md"}
+
+
 def check_data_folder(out: Path) -> Path:
     """`out` if a data build may replace it: it does not exist, or is an empty folder, or is
-    a kit data folder (holds MARKER). Anything else is refused: the kit never deletes what
-    it did not write."""
+    a kit data folder (its marker is the kit's) holding only the files the kit wrote there.
+    Anything else is refused: the kit never deletes what it did not write."""
     out = Path(out)
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise RequestError(f"{out}: the folder is not empty and is not a kit data folder "
-                           f"(no {MARKER} file in it), so the kit will not replace it; give a "
-                           "new or empty folder with --out, or one the kit wrote")
+    if out.is_dir() and any(out.iterdir()):
+        mine = kit_files(out)
+        if mine is None:
+            raise RequestError(f"{out}: the folder is not empty and is not a kit data folder "
+                               f"(no {MARKER} file the kit wrote in it), so the kit will not "
+                               "replace it; give a new or empty folder with --out, or one the "
+                               "kit wrote")
+        others = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir()
+                        if p.name != MARKER and p.name not in mine)
+        if others:
+            raise RequestError(f"{out}: holds what the kit did not write there "
+                               f"({', '.join(others)}); the kit replaces a data folder as a "
+                               "whole, so it changes nothing: move those out, or give another "
+                               "folder with --out")
     return check_output_folder(out, create=False)
 
 
@@ -185,3 +227,44 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file of the data folder `out`, in the kit's cache (never among the user's
+    files), named by the folder's absolute path."""
+    from kit.paths import cache_dir
+    key = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:20]
+    return cache_dir() / "locks" / f"data-{key}.lock"
+
+
+@contextmanager
+def writing(out: Path, log=print) -> Iterator[None]:
+    """Hold the data folder `out` for one command's read-modify-swap, so that two commands
+    that write it (build, refresh, add, remove) never lose each other's changes: the second
+    waits, saying for what, and goes on when the first is done; after $KIT_DATA_WAIT seconds
+    (unset or negative: no limit) it gives up with OutputError and changes nothing."""
+    raw = os.environ.get(WAIT_ENV, "").strip()
+    try:
+        wait = float(raw) if raw else -1.0
+    except ValueError:
+        raise RequestError(f"{WAIT_ENV}={raw!r} is not a number of seconds; give one, e.g. "
+                           "60, or leave it unset to wait as long as it takes") from None
+    out = Path(out)
+    lock_path(out).parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(lock_path(out))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log(f"waiting: another kit command is writing {out} (lock {lock.lock_file})"
+            + (f"; giving up after {wait:g} s" if wait >= 0 else ""))
+        try:
+            lock.acquire(timeout=wait)
+        except Timeout:
+            raise OutputError(f"{out} is busy: another kit command was still writing it after "
+                              f"{wait:g} s; {out} is unchanged by this one. Run it again when "
+                              f"the other is done, or wait longer (--wait SECONDS, "
+                              f"${WAIT_ENV})") from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -4,6 +4,7 @@ remove`."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 
@@ -72,7 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     x = dsub.add_parser("remove", help="remove companies added with `kit data add`")
     x.add_argument("tickers", nargs="+", metavar="TICKER")
     x.add_argument("--out", help="data folder to replace (as for build)")
+    for p in (b, f, a, x):
+        p.add_argument("--wait", type=float, metavar="SECONDS",
+                       help="while another kit command writes the data folder, wait this "
+                            "long, then give up (default: $KIT_DATA_WAIT, else as long as it "
+                            "takes)")
     args = parser.parse_args(argv)
+    if getattr(args, "wait", None) is not None:
+        os.environ["KIT_DATA_WAIT"] = str(args.wait)  # read by kit.atomic.writing
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     # `kill` unwinds like Ctrl-C: temporary files are removed, kernels shut down.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -157,6 +165,8 @@ def _render(args, log) -> int:
         result = render.render_all(args.tickers or None, args.as_of, **batch)
     # one date: by ticker, as before; the archive: by file stem (ticker and date)
     name = (lambda stem: stem) if args.every_release else (lambda stem: render.split_stem(stem)[0])
+    for stem, why in sorted(result.damaged.items()):
+        log(f"{name(stem)}: rendered again: {why}")
     for stem, path in sorted(result.rendered.items()):
         print(f"{name(stem)}: {path} ({result.seconds[stem]:.1f} s)")
     for stem, error in sorted(result.failed.items()):

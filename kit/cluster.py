@@ -14,6 +14,7 @@ from __future__ import annotations
 import queue
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from distributed import Client, WorkerPlugin, as_completed, get_worker
@@ -64,14 +65,41 @@ def render_task(job: render.Job, source: dict, name: str) -> render.Outcome:
         plugin.kernels.put(kernel)
 
 
+def connect(address: str) -> Client:
+    """A client of the Dask scheduler at `address`, or ClusterError within CONNECT_SECONDS
+    (and a few more) whatever answers there: nothing, a closed port, an HTTP server, bytes
+    that are not Dask's, or TLS without Dask's TLS settings. The attempt runs in a thread,
+    so that a peer that never completes the handshake cannot hold the command."""
+    found: dict = {}
+
+    def attempt():
+        try:
+            found["client"] = Client(address, timeout=CONNECT_SECONDS)
+        except BaseException as err:  # noqa: BLE001 - every failure becomes one message
+            found["error"] = err
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 5)
+    err = found.get("error")
+    if "client" in found:
+        return found["client"]
+    if address.startswith("tls://") and isinstance(err, TypeError):
+        why = ("TLS needs Dask's TLS settings: distributed.comm.tls.ca-file, "
+               "distributed.comm.tls.client.cert and .key in the Dask configuration (or "
+               "DASK_DISTRIBUTED__COMM__TLS__* environment variables)")
+    elif err is None:
+        why = f"no Dask scheduler answered within {CONNECT_SECONDS + 5} s"
+    else:
+        why = f"{type(err).__name__}: {err}"[:300]
+    raise ClusterError(f"--scheduler {address}: cannot reach a Dask scheduler there ({why}); "
+                       f"start one with `dask scheduler` and workers with `dask worker "
+                       f"{address}`")
+
+
 def run(address: str, todo: list[render.Job], source: dict, name: str):
     """Outcomes of `todo` rendered on the cluster at `address`, as they finish."""
-    try:
-        client = Client(address, timeout=CONNECT_SECONDS)
-    except (OSError, TimeoutError, ValueError) as err:
-        raise ClusterError(f"--scheduler {address}: cannot reach a Dask scheduler there "
-                           f"({err}); start one with `dask scheduler` and workers with "
-                           f"`dask worker {address}`") from None
+    client = connect(address)
     futures = {}
     try:
         try:

@@ -10,6 +10,7 @@ Notebook As → Kit" use the same through `kit.exporter.KitExporter` (the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -132,17 +133,26 @@ def prepare() -> None:
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+CONTENT_HASH = '<meta name="kit-content-sha256" content="{}">'  # of the page, this left empty
+
+
 def document(title: str, body: str, scripts: str = "", stamp: str = "") -> str:
     """A complete self-contained page in the current language: the kit's style, and a CSP
     that blocks the network. `stamp` (see `stamp`) goes first in the head, where a batch
-    reads it back."""
-    return (
+    reads it back; a stamped page also carries the SHA-256 of its own text (computed with
+    that field empty), so that a page cut short or edited is known (archive.damaged)."""
+    page = (
         f'<!DOCTYPE html>\n<html lang="{i18n.current()}"><head><meta charset="utf-8">' + stamp +
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
         f"<body>{body}{scripts}<script>{PRINT}</script></body></html>\n"
     )
+    empty = CONTENT_HASH.format("")
+    if empty not in page:
+        return page
+    digest = hashlib.sha256(page.encode("utf-8")).hexdigest()
+    return page.replace(empty, CONTENT_HASH.format(digest), 1)
 
 
 def page_wide(spec: dict) -> dict:
@@ -189,6 +199,7 @@ def stamp(fingerprint: str | None, summary: dict | None) -> str:
     out = ""
     if fingerprint:
         out += f'<meta name="kit-fingerprint" content="{escape(fingerprint)}">'
+        out += CONTENT_HASH.format("")  # filled in by `document`
     if summary:
         text = json.dumps(summary, sort_keys=True).replace("</", "<\\/")
         out += f'<script type="application/json" id="kit-summary">{text}</script>'

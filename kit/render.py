@@ -87,10 +87,15 @@ def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
     out = atomic.check_output_folder(Path(out_dir))
     job = jobs_for(source, [(ticker, as_of)], lang)[0]
     target = out / f"{job.stem}.html"
-    if not force and archive.read_stamp(target)[0] == job.fingerprint:
-        if log:
-            log(f"{target} is up to date (its fingerprint matches); --force renders it again")
-        return target
+    if not force and target.exists():
+        why = archive.damaged(target)
+        if why is None and archive.read_stamp(target)[0] == job.fingerprint:
+            if log:
+                log(f"{target} is up to date (its fingerprint matches); --force renders it "
+                    "again")
+            return target
+        if why and log:
+            log(f"{target}: rendered again: {why}")
     own = kernel is None
     try:
         kernel = kernel or WarmKernel()
@@ -187,6 +192,7 @@ class BatchResult:
     index: Path
     rendered: dict[str, Path] = field(default_factory=dict)
     up_to_date: dict[str, Path] = field(default_factory=dict)
+    damaged: dict[str, str] = field(default_factory=dict)  # pages found damaged: why
     failed: dict[str, str] = field(default_factory=dict)
     no_data: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -326,7 +332,10 @@ def run_batch(requests: list[tuple[str, pd.Timestamp]], out_dir: Path | str = "r
     for job in jobs_for(source, requests, lang):
         target = out / f"{job.stem}.html"
         found, figures = archive.read_stamp(target) if not force else (None, None)
-        if found == job.fingerprint:
+        why = archive.damaged(target) if not force and target.exists() else None
+        if why:
+            result.damaged[job.stem] = why  # rendered again, whatever its fingerprint
+        if found == job.fingerprint and not why:
             result.up_to_date[job.stem] = target
             if figures:
                 result.summaries[job.stem] = figures

@@ -439,7 +439,11 @@ def validate(df: pd.DataFrame, table: str, path: str) -> pd.DataFrame:
             f"{path}, lines {lines[0]} and {lines[1]}: duplicate key "
             f"({', '.join(spec.key)}); each key may appear once"
         )
-    for column, rule, bad in ROW_CHECKS.get(table, ()):
+    checks = ROW_CHECKS.get(table, ())
+    if "ticker" in result:  # tickers are matched exactly everywhere: one spelling
+        checks = (("ticker", "a ticker is written in upper case (as SEC and the kit write it)",
+                   lambda df: df["ticker"] != df["ticker"].str.upper()), *checks)
+    for column, rule, bad in checks:
         wrong = bad(result).fillna(False).to_numpy()
         if wrong.any():
             i = int(wrong.nonzero()[0][0])

@@ -341,6 +341,13 @@ def refresh(tickers: list[str] | None = None, agent: str | None = None, *,
                 missing.setdefault(t, []).append(str(err))
             except FetchError as err:
                 failed.setdefault(t, []).append(str(err))
+    with atomic.writing(out, log):  # from reading the data folder to replacing it
+        return _refreshed(out, src, client, companies, wanted, facts, submitted, failed,
+                          missing, log, prices_fetch)
+
+
+def _refreshed(out, src, client, companies, wanted, facts, submitted, failed, missing, log,
+               prices_fetch) -> Path:
     before = pipeline.read_tables(out) or pipeline.read_tables(paths.data_dir())
     tables = sources.build_tables(src, log=log, companies=companies, facts=facts,
                                   kept=_earlier_rows(before, set(facts)), submitted=submitted,
@@ -533,8 +540,10 @@ def add(tickers: list[str], agent: str | None = None, *, client: Client | None =
             f"{len(found['earnings_releases'])} release dates, {len(found['prices'])} prices")
         parts.append(found)
     log(f"{client.requests} request(s) to SEC, {client.cache_hits} document(s) from the cache")
-    kept = pipeline.without(tables, wanted)
-    for found in parts:
-        kept = pipeline.merge(kept, found)
-    return pipeline.write(kept, out, log)
+    with atomic.writing(out, log):  # downloads done; the folder as it is now, then the swap
+        tables = pipeline.read_tables(out) or tables
+        kept = pipeline.without(tables, wanted)
+        for found in parts:
+            kept = pipeline.merge(kept, found)
+        return pipeline.write(kept, out, log)
 

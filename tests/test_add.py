@@ -272,3 +272,81 @@ def test_the_fiscal_calendar_is_inferred_from_period_ends():
         assert periods.infer_fiscal_year_end(spans(fye, range(2019, 2026))) == fye
     with pytest.raises(ValueError, match="no full fiscal year"):
         periods.infer_fiscal_year_end([(date(2024, 1, 1), date(2024, 3, 31))])
+
+
+def _data_copy(tmp_path, sec_server, sources_dir):
+    folder = tmp_path / "data"
+    shutil.copytree(paths.shipped("data"), folder)
+    (folder / paths.MARKER).touch()
+    env = dict(os.environ, KIT_DATA_DIR=str(folder), KIT_SEC_USER_AGENT=AGENT,
+               KIT_SEC_BASE_URL=sec_server["url"], KIT_CACHE_DIR=str(tmp_path / "cache"),
+               KIT_SOURCES=str(sources_dir))
+    return folder, env
+
+
+def _until(start, stream):
+    """The first line of `stream` that starts with `start` (empty at its end)."""
+    for line in stream:
+        if line.startswith(start):
+            return line
+    return ""
+
+
+def _start(*args, env):
+    return subprocess.Popen([sys.executable, "-m", "kit", *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("second", [("data", "add", "MUR"), ("data", "build")])
+def test_two_data_commands_started_together_both_keep_their_changes(
+        second, tmp_path, sec_server, sources_dir, monkeypatch):
+    """`kit data add SNOW` with another add (or a build) on the same folder: the folder is
+    held while the test starts both, so they overlap for certain; each waits, says so, and
+    goes on; afterwards both changes are there."""
+    from filelock import FileLock
+
+    from kit import atomic
+    folder, env = _data_copy(tmp_path, sec_server, sources_dir)
+    monkeypatch.setenv("KIT_CACHE_DIR", env["KIT_CACHE_DIR"])  # where the commands lock
+    with FileLock(atomic.lock_path(folder)):
+        runs = [_start("data", "add", "SNOW", "--prices",
+                       str(sources_dir / "prices_recent" / "SNOW.csv"), env=env),
+                _start(*second, env=env)]
+        waited = [_until("waiting: ", p.stderr) for p in runs]  # each says what it waits for
+    results = [(p.wait(timeout=600), p.stderr.read()) for p in runs]
+    assert all(w.endswith(f"another kit command is writing {folder} (lock "
+                          f"{atomic.lock_path(folder)})\n") for w in waited), waited
+    assert [rc for rc, _ in results] == [0, 0], results
+    tickers = set(data.load_table("companies", folder)["ticker"])
+    assert "SNOW" in tickers and ("MUR" in tickers or second[1] == "build")
+    assert {"META", "MSFT"} <= tickers
+
+
+@pytest.mark.slow
+def test_a_data_command_that_waited_too_long_says_the_folder_is_busy_and_changes_nothing(
+        tmp_path, sec_server, sources_dir, monkeypatch):
+    from filelock import FileLock
+
+    from kit import atomic
+    folder, env = _data_copy(tmp_path, sec_server, sources_dir)
+    monkeypatch.setenv("KIT_CACHE_DIR", env["KIT_CACHE_DIR"])  # where the commands lock
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with FileLock(atomic.lock_path(folder)):
+        res = kit("data", "add", "MUR", "--wait", "2", env=env)
+    assert res.returncode == 1
+    assert f"{folder} is busy: another kit command was still writing it after 2 s" in res.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    bad = kit("data", "remove", "MUR", env=dict(env, KIT_DATA_WAIT="soon"))
+    assert bad.returncode == 2 and "KIT_DATA_WAIT='soon' is not a number" in bad.stderr
+
+
+@pytest.mark.slow
+def test_a_build_after_adding_a_company_without_prices_keeps_it(tmp_path, sec_server,
+                                                                 sources_dir):
+    folder, env = _data_copy(tmp_path, sec_server, sources_dir)
+    assert kit("data", "add", "MUR", env=env).returncode == 0
+    for again in (("data", "build"), ("data", "build", "--sources", str(sources_dir))):
+        res = kit(*again, env=env)
+        assert res.returncode == 0, res.stderr
+        assert {"MUR", "META"} <= set(data.load_table("companies", folder)["ticker"])

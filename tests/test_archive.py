@@ -156,3 +156,34 @@ def test_the_command_line_checks_the_archive_options(tmp_path):
     res = kit("render", "--every-release", "--since", "2024-13-01", "--out", str(tmp_path))
     assert res.returncode == 2 and "2024-13-01" in res.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_a_page_cut_short_or_edited_is_known_as_damaged(archive_reports, tmp_path):
+    seed = archive_reports / "META-2024-04-25.html"
+    assert archive.damaged(seed) is None
+    text = seed.read_text()
+    for size in (1024, 70 * 1024, 200 * 1024):
+        cut = tmp_path / f"cut-{size}.html"
+        cut.write_bytes(seed.read_bytes()[:size])
+        assert archive.damaged(cut), size
+    assert "$6.72 billion" in text  # the seed's Q1 2024 capex including finance leases
+    edited = tmp_path / "edited.html"
+    edited.write_text(text.replace("$6.72 billion", "$9.99 billion", 1))
+    assert archive.read_stamp(edited) == archive.read_stamp(seed)  # the head is unchanged
+    assert "does not match its content hash" in archive.damaged(edited)
+    assert archive.damaged(tmp_path / "gone.html") == "missing"
+
+
+@pytest.mark.slow
+def test_a_damaged_page_is_rendered_again_and_the_run_says_why(archive_reports, tmp_path):
+    page = tmp_path / "META-2024-04-25.html"
+    page.write_bytes((archive_reports / page.name).read_bytes()[:70 * 1024])
+    res = kit("render", "META", "--as-of", "2024-04-25", "--out", str(tmp_path),
+              "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert f"{page}: rendered again: it carries no content hash" in res.stderr \
+        or f"{page}: rendered again: its text does not match" in res.stderr
+    assert archive.damaged(page) is None and page.stat().st_size > 500_000
+    batch = kit("render", "META", "MSFT", "--as-of", "2024-04-25", "--out", str(tmp_path),
+                "--no-progress")  # a batch: the same check
+    assert batch.returncode == 0 and ": rendered again:" not in batch.stderr

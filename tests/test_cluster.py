@@ -90,3 +90,55 @@ def test_an_unreachable_scheduler_is_one_message_exit_1_and_no_page(tmp_path):
     assert "--scheduler tcp://127.0.0.1:9: cannot reach a Dask scheduler there" in res.stderr
     assert "dask scheduler" in res.stderr and "Traceback" not in res.stderr
     assert not list((tmp_path / "out").glob("*.html"))
+
+
+@pytest.fixture
+def not_a_scheduler():
+    """Servers on loopback that are not Dask schedulers: one answers HTTP, one sends bytes
+    that are not Dask's and one accepts and never answers; and a port nothing listens on."""
+    import http.server
+    import socket
+    import socketserver
+
+    class Garbage(socketserver.BaseRequestHandler):
+        def handle(self):
+            self.request.sendall(b"\xff" * 64 + b"not a dask scheduler\r\n" * 100)
+            time.sleep(2)
+
+    class Silent(socketserver.BaseRequestHandler):
+        def handle(self):
+            time.sleep(60)
+
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                http.server.SimpleHTTPRequestHandler)]
+    servers += [socketserver.ThreadingTCPServer(("127.0.0.1", 0), h) for h in (Garbage, Silent)]
+    for s in servers:
+        s.daemon_threads = True
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    yield {"http": f"tcp://127.0.0.1:{servers[0].server_address[1]}",
+           "garbage": f"tcp://127.0.0.1:{servers[1].server_address[1]}",
+           "silent": f"tcp://127.0.0.1:{servers[2].server_address[1]}",
+           "closed": f"tcp://127.0.0.1:{port}",
+           "tls": f"tls://127.0.0.1:{servers[0].server_address[1]}"}
+    for s in servers:
+        s.shutdown()
+
+
+@pytest.mark.parametrize("case", ["http", "garbage", "silent", "closed", "tls"])
+def test_a_scheduler_address_that_is_not_a_dask_scheduler_is_one_message_within_30_s(
+        case, not_a_scheduler, tmp_path):
+    address = not_a_scheduler[case]
+    started = time.monotonic()
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "META", "NVDA", "--as-of",
+                          "2024-04-25", "--out", str(tmp_path / "out"), "--no-progress",
+                          "--scheduler", address], capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - started < 30  # a hang guard, not a speed target
+    assert res.returncode == 1, res.stderr
+    assert f"--scheduler {address}: cannot reach a Dask scheduler there" in res.stderr
+    assert "Traceback" not in res.stderr
+    if case == "tls":
+        assert "TLS needs Dask's TLS settings" in res.stderr

@@ -235,15 +235,35 @@ def test_a_data_build_never_replaces_a_folder_the_kit_did_not_write(tmp_path, so
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "notes.csv"]  # no .old
 
 
-def test_a_data_build_replaces_a_kit_folder_as_a_whole(tmp_path, sources_dir):
+def test_a_file_dropped_into_a_kit_data_folder_stops_the_next_build_and_stays(tmp_path,
+                                                                             sources_dir):
     from kit.atomic import MARKER
     out = tmp_path / "data"
     sources.build(sources_dir, out, log=lambda m: None)  # a new folder: made, and marked
     assert (out / MARKER).is_file() and (out / "financials.csv").is_file()
-    (out / "stale.csv").write_text("from an older build")
-    sources.build(sources_dir, out, log=lambda m: None)
-    assert not (out / "stale.csv").exists() and (out / MARKER).is_file()
+    assert "file: financials.csv" in (out / MARKER).read_text()  # what the kit wrote there
+    sources.build(sources_dir, out, log=lambda m: None)  # its own folder: replaced whole
+    (out / "notes.txt").write_text("mine")
+    (out / "charts").mkdir()
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    res = _kit("data", "build", "--out", str(out), "--sources", str(sources_dir), cwd=tmp_path)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "holds what the kit did not write there (charts/, notes.txt)" in res.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no temporary folder left
+
+
+def test_a_hand_made_marker_does_not_make_a_folder_the_kits(tmp_path, sources_dir):
+    from kit.atomic import MARKER
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / MARKER).write_text("")  # empty, made by hand
+    (out / "notes.txt").write_text("keep")
+    (out / "sub").mkdir()
+    res = _kit("data", "build", "--out", str(out), "--sources", str(sources_dir), cwd=tmp_path)
+    assert res.returncode == 2 and "is not a kit data folder" in res.stderr
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "notes.txt", "sub"]
+    assert (out / "notes.txt").read_text() == "keep"
 
 
 def test_the_swap_of_a_data_folder_is_one_exchange_never_a_missing_folder(tmp_path,
@@ -472,3 +492,14 @@ def test_an_interrupted_batch_leaves_no_file_and_no_kernel(tmp_path, sig):
     assert proc.returncode != 0 and "Traceback" not in err
     assert _wait_for(lambda: not _kernels_of(proc.pid), 15), "a kernel outlived the batch"
     assert [p.name for p in out.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+@pytest.mark.parametrize("since, says", [
+    ("garbage", "--since 'garbage' is not a date"), ("", "--since '' is not a date"),
+    ("2099-01-01", "--since 2099-01-01 is after the data's date"),
+])
+def test_a_since_that_is_no_date_or_after_the_data_is_named_as_since(tmp_path, since, says):
+    res = _kit("render", "--every-release", "META", "--since", since, "--out",
+               str(tmp_path / "out"), cwd=tmp_path)
+    assert res.returncode == 2 and says in res.stderr and "as_of" not in res.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

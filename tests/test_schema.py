@@ -52,3 +52,9 @@ def test_data_readme_is_the_schema(tmp_path):
     text = (data_dir() / "README.md").read_text()
     as_of = text.split("Data as of: ")[1].split(" ")[0]
     assert text == data_dictionary(as_of) + "\n"
+
+
+def test_a_lower_case_ticker_is_named_with_its_line_not_left_orphaned():
+    with pytest.raises(DataError, match=r"prices.csv, line 3, column ticker: 'meta' breaks "
+                                        r"the rule: a ticker is written in upper case"):
+        _validate(HEADER + "META,2024-04-24,490.1,prices,\nmeta,2024-04-25,438.4,prices,\n")

@@ -125,11 +125,11 @@ def _facts_seen(server):
 
 def _existing_data(tmp_path):
     """A data folder the kit wrote earlier (it holds the marker), with content to keep."""
-    from kit.atomic import MARKER
+    from kit import atomic
     data = tmp_path / "data"
     data.mkdir()
     (data / "financials.csv").write_text("keep me")
-    (data / MARKER).write_text("")
+    atomic.mark(data, ["financials.csv"])
     return data
 
 

@@ -79,11 +79,11 @@ def test_a_quote_not_in_the_seed_article_is_rejected(sources_dir, tmp_path, monk
 
 @pytest.mark.robustness
 def test_a_failed_build_leaves_existing_data_untouched(tmp_path):
-    from kit.atomic import MARKER
+    from kit import atomic
     out = tmp_path / "data"
     out.mkdir()
     (out / "prices.csv").write_text("keep me")
-    (out / MARKER).write_text("")
+    atomic.mark(out, ["prices.csv"])
     with pytest.raises(DataError, match="not a sources folder"):
         sources.build(tmp_path / "nowhere", out)
     assert (out / "prices.csv").read_text() == "keep me"

@@ -64,8 +64,9 @@ def build(sources_dir: Path | str | None = None, data_dir: Path | str | None = N
         raise DataError(f"{src}: not a sources folder (no MANIFEST.md); pass --sources DIR "
                         "pointing at shared/sources")
     tables = build_tables(src, log=log, companies=companies, facts=facts, kept=kept)
-    return write(merge(tables, added_tables(out, exclude=set(tables["companies"]["ticker"]))),
-                 out, log)
+    with atomic.writing(out, log):  # the companies added to `out` are read under the lock
+        return write(merge(tables, added_tables(out, exclude=set(tables["companies"]["ticker"]))),
+                     out, log)
 
 
 def write(tables: dict[str, pd.DataFrame], out: Path, log=print) -> Path:
@@ -79,7 +80,8 @@ def write(tables: dict[str, pd.DataFrame], out: Path, log=print) -> Path:
         if before is not None:
             for line in changes(before, data.validate_frame(tables["financials"], "financials")):
                 log(line)
-    as_of = max(tables["financials"]["published_date"].max(), tables["prices"]["price_date"].max())
+    as_of = max(pd.Timestamp(tables[name][column].max()) for name, column in  # typed or not
+                (("financials", "published_date"), ("prices", "price_date")))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         for stale in atomic.clean_stale(out.parent):
@@ -92,6 +94,7 @@ def write(tables: dict[str, pd.DataFrame], out: Path, log=print) -> Path:
             to_csv_frame(df, name).to_csv(tmp / TABLES[name].filename, index=False,
                                           lineterminator="\n")
         (tmp / "README.md").write_text(data_dictionary(as_of.strftime("%Y-%m-%d")) + "\n")
+        atomic.mark(tmp, [TABLES[name].filename for name in tables] + ["README.md"])
         for name in tables:  # validate what was written, exactly as users will load it
             data.load_table(name, tmp)
         atomic.replace_folder(tmp, out)
@@ -153,6 +156,11 @@ def merge(tables: dict[str, pd.DataFrame], more: dict[str, pd.DataFrame]) -> dic
 def remove(tickers: list[str], data_dir=None, log=print) -> Path:
     """Take companies added with `kit data add` out of the data folder again, in one step."""
     out = atomic.check_data_folder(Path(data_dir or paths.output_data_dir()))
+    with atomic.writing(out, log):
+        return _remove(tickers, out, log)
+
+
+def _remove(tickers: list[str], out: Path, log) -> Path:
     tables = read_tables(out)
     if tables is None:
         raise DataError(f"{out}: not a kit data folder with tables; nothing to remove")
