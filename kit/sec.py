@@ -7,6 +7,7 @@ a second, back off when told to. https://www.sec.gov/os/accessing-edgar-data
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import http.client
 import json
 import os
@@ -87,7 +88,7 @@ class Client:
     def get(self, path: str, parse, check, accept: str):
         """The document at `path`: fetched (or read from the cache), `parse`d, `check`ed,
         then cached."""
-        cached = self.cache / path.strip("/").replace("/", "_")
+        cached = self.folder() / path.strip("/").replace("/", "_")
         if cached.is_file() and time.time() - cached.stat().st_mtime < self.max_age:
             try:
                 doc = parse(cached.read_bytes())
@@ -124,7 +125,7 @@ class Client:
             self.log(f"{url}: {problem}; retrying in {wait:g} s")
             time.sleep(wait)
         check(doc)
-        self.cache.mkdir(parents=True, exist_ok=True)
+        cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_name(cached.name + f".{os.getpid()}.part")
         try:
             tmp.write_bytes(body)  # the response as received (decoded), once it checked
@@ -133,6 +134,14 @@ class Client:
             tmp.unlink(missing_ok=True)
             self.log(f"note: cannot cache {url} in {self.cache}: {err.strerror}")
         return doc
+
+    def folder(self) -> Path:
+        """Where this client caches: SEC's documents in the cache folder itself, another
+        server's (KIT_SEC_BASE_URL) in a folder named for its URL, so that two servers never
+        serve each other's copies."""
+        if not self.base_url:
+            return self.cache
+        return self.cache / f"server-{hashlib.sha256(self.base_url.encode()).hexdigest()[:16]}"
 
     def url(self, path: str) -> str:
         if self.base_url:
@@ -512,8 +521,11 @@ def add(tickers: list[str], agent: str | None = None, *, client: Client | None =
     table = client.tickers()
     unknown = [t for t in wanted if t not in table]
     if unknown:
+        hints = [f"SEC writes {t} as {t.replace('.', '-')}" for t in unknown
+                 if "." in t and t.replace(".", "-") in table]
         raise DataError(f"unknown ticker(s) {', '.join(unknown)}: not in SEC's ticker table "
-                        f"({client.url('/files/company_tickers.json')}); check the spelling")
+                        f"({client.url('/files/company_tickers.json')}); "
+                        + ("; ".join(hints) if hints else "check the spelling"))
     parts = []
     for i, t in enumerate(wanted, start=1):
         cik = f"{table[t]['cik_str']:010d}"

@@ -350,3 +350,12 @@ def test_a_build_after_adding_a_company_without_prices_keeps_it(tmp_path, sec_se
         res = kit(*again, env=env)
         assert res.returncode == 0, res.stderr
         assert {"MUR", "META"} <= set(data.load_table("companies", folder)["ticker"])
+
+
+def test_a_ticker_with_a_dot_is_named_with_the_spelling_sec_uses(sec_server, tmp_path,
+                                                                 sources_dir):
+    folder, env = _data_copy(tmp_path, sec_server, sources_dir)
+    before = (folder / "companies.csv").read_bytes()
+    res = kit("data", "add", "BRK.B", env=env)
+    assert res.returncode == 2 and "SEC writes BRK.B as BRK-B" in res.stderr
+    assert (folder / "companies.csv").read_bytes() == before

@@ -127,6 +127,7 @@ def test_papermill_then_nbconvert_to_kit_gives_the_page_kit_render_writes(tmp_pa
     expected = (tmp_path / "rendered" / f"{SEED[0]}-{SEED[1]}.html").read_bytes()
     # the same page, but for the render fingerprint only `kit render` knows and records
     unstamped = re.sub(rb'<meta name="kit-fingerprint" content="[0-9a-f]{64}">'
+                       rb'|<meta name="kit-content-sha256" content="[0-9a-f]{64}">'
                        rb'|<footer class="meta"><p>Render fingerprint .*?</footer>', b"", expected)
     assert unstamped != expected
     assert (tmp_path / "run.html").read_bytes() == unstamped

@@ -519,3 +519,32 @@ def test_refresh_reads_submissions_and_the_releases_not_yet_in_the_data(server, 
     assert [p for p, _ in server["seen"]].count(f"{fy23q2}/d406070dex991.htm") == 1
     st = load_table("statements", folder)
     assert list(st.loc[st["source_id"] == "sec_exhibit", "text"]) == [MSFT_FY23_Q2]
+
+
+def test_a_second_server_is_never_served_the_first_servers_cached_documents(server, tmp_path):
+    """The download cache is keyed by the server: a mirror (KIT_SEC_BASE_URL) set after
+    another gets its own documents, not the other's copies."""
+    path = f"/api/xbrl/companyfacts/CIK{SNOW_CIK}.json"
+    first = sec.Client(AGENT, base_url=server["url"], cache=tmp_path, backoff=0)
+    assert first.get_json(path)["cik"] == 1640147
+    body = b'{"cik": 42, "facts": {}}'
+
+    class Other(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Other)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        second = sec.Client(AGENT, base_url=f"http://127.0.0.1:{httpd.server_address[1]}",
+                            cache=tmp_path, backoff=0)
+        assert second.get_json(path)["cik"] == 42 and second.cache_hits == 0
+        assert first.get_json(path)["cik"] == 1640147 and first.cache_hits == 1
+    finally:
+        httpd.shutdown()
