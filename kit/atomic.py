@@ -21,6 +21,7 @@ import ctypes
 import errno
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -213,6 +214,35 @@ def clean_stale(parent: Path) -> list[Path]:
         if path.is_dir() and pid.isdigit() and (path / MARKER).is_file() \
                 and not _running(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+_LEFTOVER = re.compile(r"(?:\.tmp|kit-kernel|kit-worker)-(\d+)-")
+
+
+def clean_leftovers(folder: Path | None = None) -> list[Path]:
+    """Remove what runs that were killed (kill -9, a power cut) left behind: `.tmp-<pid>-*`
+    files in `folder`, and `kit-kernel-<pid>-*` and `kit-worker-<pid>-*` folders in the
+    system's temporary folder, of processes that no longer run. Names without a pid, and
+    anything of a running process, are left alone."""
+    removed = []
+    places = [Path(tempfile.gettempdir())] + ([Path(folder)] if folder else [])
+    for place in places:
+        try:
+            entries = list(place.iterdir())
+        except OSError:
+            continue
+        for path in entries:
+            found = _LEFTOVER.match(path.name)
+            if not found or _running(int(found[1])):
+                continue
+            if path.name.startswith(".tmp-") and path.is_file() and place != places[0]:
+                path.unlink(missing_ok=True)
+            elif path.name.startswith("kit-") and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                continue
             removed.append(path)
     return removed
 

@@ -11,6 +11,7 @@ that task: the scheduler runs it again on another worker (up to Dask's
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from distributed import Client, WorkerPlugin, as_completed, get_worker
 
-from kit import data, render
+from kit import atomic, data, render
 from kit.errors import ClusterError
 from kit.kernels import WarmKernel
 from kit.schema import TABLES
@@ -40,7 +41,8 @@ class Kernels(WorkerPlugin):
             raise ClusterError(f"worker {worker.address} runs another version of the kit "
                                "than the client (its code differs); install the same kit on "
                                "every worker")
-        self.folder = Path(tempfile.mkdtemp(prefix="kit-worker-"))
+        atomic.clean_leftovers()  # of workers killed before they could clean up
+        self.folder = Path(tempfile.mkdtemp(prefix=f"kit-worker-{os.getpid()}-"))
         folder = self.folder / "data"
         folder.mkdir()
         for name, content in self.files.items():

@@ -48,7 +48,7 @@ class WarmKernel:
     def __init__(self, cwd: Path | str | None = None, warmup: str = WARMUP,
                  kernel_name: str = "python3", env: dict | None = None):
         self.kernel_name = kernel_name
-        self._sockets = tempfile.mkdtemp(prefix="kit-kernel-")
+        self._sockets = tempfile.mkdtemp(prefix=f"kit-kernel-{os.getpid()}-")
         self.km = KernelManager(kernel_name=kernel_name, transport="ipc",
                                 ip=os.path.join(self._sockets, "k"))
         _STARTED.add(self)  # before it starts: an interruption now still shuts it down

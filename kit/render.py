@@ -85,6 +85,7 @@ def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
     lang = i18n.check_lang(lang)
     source, name = check_notebook(notebook)
     out = atomic.check_output_folder(Path(out_dir))
+    atomic.clean_leftovers(out)  # of runs killed before they could clean up
     job = jobs_for(source, [(ticker, as_of)], lang)[0]
     target = out / f"{job.stem}.html"
     if not force and target.exists():
@@ -327,6 +328,7 @@ def run_batch(requests: list[tuple[str, pd.Timestamp]], out_dir: Path | str = "r
     jobs = check_jobs(jobs)
     source, name = check_notebook(notebook)
     out = atomic.check_output_folder(Path(out_dir))
+    atomic.clean_leftovers(out)  # of runs killed before they could clean up
     result = BatchResult(index=out / index_name(lang))
     todo = []
     for job in jobs_for(source, requests, lang):

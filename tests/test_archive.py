@@ -187,3 +187,24 @@ def test_a_damaged_page_is_rendered_again_and_the_run_says_why(archive_reports, 
     batch = kit("render", "META", "MSFT", "--as-of", "2024-04-25", "--out", str(tmp_path),
                 "--no-progress")  # a batch: the same check
     assert batch.returncode == 0 and ": rendered again:" not in batch.stderr
+
+
+def test_what_a_killed_run_left_behind_is_removed_by_the_next_run_and_no_one_elses(
+        archive_reports, tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # a finished pid
+    out, temp = tmp_path / "out", tmp_path / "tmp"
+    out.mkdir()
+    temp.mkdir()
+    shutil.copy(archive_reports / "META-2024-04-25.html", out)  # up to date: no kernel
+    dead = [out / f".tmp-{gone}-abc.html", temp / f"kit-kernel-{gone}-x1",
+            temp / f"kit-worker-{gone}-x2"]
+    alive = [out / f".tmp-{os.getpid()}-def.html", temp / f"kit-kernel-{os.getpid()}-y",
+             temp / "kit-kernel-nopid", out / "notes.txt"]
+    for path in dead + alive:
+        path.mkdir() if "kit-" in path.name else path.write_text("x")
+    res = kit("render", "META", "--as-of", "2024-04-25", "--out", str(out), "--no-progress",
+              env={"TMPDIR": str(temp)})
+    assert res.returncode == 0 and "is up to date" in res.stderr, res.stderr
+    assert not any(p.exists() for p in dead)
+    assert all(p.exists() for p in alive)
