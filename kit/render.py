@@ -89,7 +89,7 @@ def render_briefing(ticker: str, as_of=None, out_dir: Path | str = "reports",
     job = jobs_for(source, [(ticker, as_of)], lang)[0]
     target = out / f"{job.stem}.html"
     if not force and target.exists():
-        why = archive.damaged(target)
+        why = _damaged(target)
         if why is None and archive.read_stamp(target)[0] == job.fingerprint:
             if log:
                 log(f"{target} is up to date (its fingerprint matches); --force renders it "
@@ -147,6 +147,14 @@ def execute(kernel: WarmKernel, source, name: str, job: Job, folder: Path,
     finally:
         tmp.unlink(missing_ok=True)
         atomic.done(tmp)
+
+
+def _damaged(page: Path) -> str | None:
+    """Why a page and the executed notebook kept beside it are not as the kit wrote them."""
+    why = archive.damaged(page)
+    if why is None and not page.with_suffix(".ipynb").is_file():
+        return "its executed notebook is missing"
+    return why
 
 
 def write(outcome: Outcome, out: Path) -> Path:
@@ -334,7 +342,7 @@ def run_batch(requests: list[tuple[str, pd.Timestamp]], out_dir: Path | str = "r
     for job in jobs_for(source, requests, lang):
         target = out / f"{job.stem}.html"
         found, figures = archive.read_stamp(target) if not force else (None, None)
-        why = archive.damaged(target) if not force and target.exists() else None
+        why = _damaged(target) if not force and target.exists() else None
         if why:
             result.damaged[job.stem] = why  # rendered again, whatever its fingerprint
         if found == job.fingerprint and not why:

@@ -178,6 +178,7 @@ def test_a_page_cut_short_or_edited_is_known_as_damaged(archive_reports, tmp_pat
 def test_a_damaged_page_is_rendered_again_and_the_run_says_why(archive_reports, tmp_path):
     page = tmp_path / "META-2024-04-25.html"
     page.write_bytes((archive_reports / page.name).read_bytes()[:70 * 1024])
+    shutil.copy(archive_reports / "META-2024-04-25.ipynb", tmp_path)
     res = kit("render", "META", "--as-of", "2024-04-25", "--out", str(tmp_path),
               "--no-progress")
     assert res.returncode == 0, res.stderr
@@ -187,6 +188,12 @@ def test_a_damaged_page_is_rendered_again_and_the_run_says_why(archive_reports, 
     batch = kit("render", "META", "MSFT", "--as-of", "2024-04-25", "--out", str(tmp_path),
                 "--no-progress")  # a batch: the same check
     assert batch.returncode == 0 and ": rendered again:" not in batch.stderr
+    page.with_suffix(".ipynb").unlink()  # the executed notebook kept beside it, deleted
+    again = kit("render", "META", "MSFT", "--as-of", "2024-04-25", "--out", str(tmp_path),
+                "--no-progress")
+    assert again.returncode == 0
+    assert "META: rendered again: its executed notebook is missing" in again.stderr
+    assert page.with_suffix(".ipynb").is_file()
 
 
 def test_what_a_killed_run_left_behind_is_removed_by_the_next_run_and_no_one_elses(
@@ -196,7 +203,8 @@ def test_what_a_killed_run_left_behind_is_removed_by_the_next_run_and_no_one_els
     out, temp = tmp_path / "out", tmp_path / "tmp"
     out.mkdir()
     temp.mkdir()
-    shutil.copy(archive_reports / "META-2024-04-25.html", out)  # up to date: no kernel
+    for name in ("META-2024-04-25.html", "META-2024-04-25.ipynb"):  # up to date: no kernel
+        shutil.copy(archive_reports / name, out)
     dead = [out / f".tmp-{gone}-abc.html", temp / f"kit-kernel-{gone}-x1",
             temp / f"kit-worker-{gone}-x2"]
     alive = [out / f".tmp-{os.getpid()}-def.html", temp / f"kit-kernel-{os.getpid()}-y",
