@@ -464,6 +464,8 @@ ROW_CHECKS = {
     "financials": (
         ("value_usd", "capex is a cash outflow stored as a positive number",
          lambda df: df["metric"].isin(CAPEX_METRICS) & (df["value_usd"] < 0)),
+        ("value_usd", "a figure is under $100 trillion (no company reports more)",
+         lambda df: ~(df["value_usd"].abs() < 1e14)),
         ("period_end_date", "a period ends on or after the day it starts",
          lambda df: df["period_end_date"] < df["period_start_date"]),
     ),

@@ -272,7 +272,8 @@ def check_companyfacts(doc, cik: str) -> None:
 def check_submissions(doc, cik: str) -> None:
     """FetchError unless `doc` has the shape of a submissions document: `filings.recent`
     with lists of equal length for the fields the kit reads."""
-    recent = doc.get("filings", {}).get("recent") if isinstance(doc, dict) else None
+    filings = doc.get("filings") if isinstance(doc, dict) else None
+    recent = filings.get("recent") if isinstance(filings, dict) else None
     columns = ("form", "items", "acceptanceDateTime", "filingDate", "accessionNumber",
                "primaryDocument")
     if not isinstance(recent, dict) or not all(isinstance(recent.get(c), list)

@@ -58,3 +58,12 @@ def test_a_lower_case_ticker_is_named_with_its_line_not_left_orphaned():
     with pytest.raises(DataError, match=r"prices.csv, line 3, column ticker: 'meta' breaks "
                                         r"the rule: a ticker is written in upper case"):
         _validate(HEADER + "META,2024-04-24,490.1,prices,\nmeta,2024-04-25,438.4,prices,\n")
+
+
+def test_a_figure_no_company_reports_is_named_before_any_kernel_runs():
+    from kit import data
+    fin = data.load_financials().head(2).copy()
+    fin.loc[fin.index[1], "value_usd"] = 1e300
+    with pytest.raises(DataError, match=r"financials \(built\), line 3, column value_usd: .* "
+                                        r"breaks the rule: a figure is under \$100 trillion"):
+        data.validate_frame(fin, "financials")

@@ -548,3 +548,23 @@ def test_a_second_server_is_never_served_the_first_servers_cached_documents(serv
         assert first.get_json(path)["cik"] == 1640147 and first.cache_hits == 1
     finally:
         httpd.shutdown()
+
+
+@pytest.mark.parametrize("doc", [{"filings": "not an object"}, {"filings": {"recent": []}},
+                                 ["a list"], {"filings": {"recent": {"form": "8-K"}}}])
+def test_a_submissions_document_of_the_wrong_shape_is_named_not_a_traceback(doc):
+    with pytest.raises(sec.FetchError, match=r"submissions for CIK 0000000042: filings\.recent "
+                                             r"lacks one of form"):
+        sec.check_submissions(doc, "0000000042")
+
+
+@pytest.mark.robustness
+@pytest.mark.parametrize("value", [b"1e308", b"-1e300"])
+def test_an_impossibly_large_figure_is_named_with_its_ticker_and_sec_fact(server, tmp_path,
+                                                                         sources_dir, value):
+    server["forever"] = _doc(_fact()).replace(b'"val": 1000', b'"val": ' + value)
+    with pytest.raises(DataError, match=r"SNOW: SEC fact PaymentsToAcquirePropertyPlantAndEquipment"
+                                        r" 2024-02-01\.\.2024-04-30 \(accession a, form 10-Q\): "
+                                        r"\S+ USD is not a figure any company reports"):
+        _refresh(server, tmp_path, sources_dir)
+    assert not (tmp_path / "data").exists()

@@ -34,6 +34,9 @@ def concepts(metric: str, company: dict) -> tuple[str, ...]:
     return CONCEPTS[metric]
 
 
+MAX_USD = 1e14  # $100 trillion: more than any company's figure; a larger one is an error
+
+
 def flows(gaap: dict, concept: str) -> list[dict]:
     """The USD facts over a period (not instants) of `concept`; for "A+B+C", one fact per
     span and filing that gives every part, its value their sum and its concept the parts."""
@@ -41,6 +44,12 @@ def flows(gaap: dict, concept: str) -> list[dict]:
     facts = {part: [dict(f, concept=part) for f in gaap.get(part, {}).get("units", {})
                     .get("USD", []) if "start" in f]  # not an instant (a balance)
              for part in parts}
+    for f in (f for fs in facts.values() for f in fs):
+        if not abs(f["val"]) < MAX_USD:
+            raise DataError(f"SEC fact {f['concept']} {f['start']}..{f['end']} (accession "
+                            f"{f.get('accn')}, form {f.get('form')}): {f['val']:g} USD is not a "
+                            f"figure any company reports (over {MAX_USD:g}); the document is "
+                            "wrong, and nothing is built from it")
     if len(parts) == 1:
         return facts[concept]
     found: dict[tuple, list[dict]] = {}  # by span and filing
@@ -102,7 +111,11 @@ def facts_rows(doc: dict, company: dict, url: str,
     for metric in CONCEPTS:
         found: dict[tuple[date, date], list[tuple]] = {}
         for concept in concepts(metric, company):  # a quarter from the first that gives it
-            for span, candidates in _quarters(gaap, concept, fye).items():
+            try:
+                quarters = _quarters(gaap, concept, fye)
+            except DataError as err:
+                raise DataError(f"{company['ticker']}: {err}") from None
+            for span, candidates in quarters.items():
                 found.setdefault(span, candidates)
         for (start, end), candidates in found.items():
             last = None
