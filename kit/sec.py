@@ -32,6 +32,19 @@ WWW_URL = "https://www.sec.gov"  # /files/company_tickers.json, /Archives/ (fili
 MAX_AGE_HOURS = 24.0
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_BYTES = 256 * 2**20  # the largest companyfacts documents are tens of MiB
+TOTAL_ENV, TOTAL_SECONDS = "KIT_SEC_DEADLINE", 300.0  # one document, every attempt together
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise DataError(f"{name}={raw!r}: give a number of seconds above 0 (default "
+                        f"{default:g})")
+    return value
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -69,6 +82,7 @@ class Client:
         self.max_age = max_age_hours * 3600
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self.deadline, self.max_bytes, self.max_wait = deadline, max_bytes, max_wait
+        self.total = _seconds(TOTAL_ENV, TOTAL_SECONDS)  # for one document, all attempts
         self.interval = 1 / per_second
         self.requests = 0
         self.cache_hits = 0
@@ -98,10 +112,11 @@ class Client:
             except (ValueError, UnicodeDecodeError, FetchError):
                 cached.unlink(missing_ok=True)  # not a good copy: fetch it again
         url = self.url(path)
+        end = time.monotonic() + self.total
         for attempt in range(self.retries + 1):
             wait = self.backoff * 2 ** attempt
             try:
-                body = self._get(url, accept)
+                body = self._get(url, accept, min(self.deadline, end - time.monotonic()))
                 doc = parse(body)
                 break
             except urllib.error.HTTPError as err:
@@ -122,6 +137,9 @@ class Client:
                 problem = f"not a valid {accept.split(',')[0]} document ({err})"
             if attempt == self.retries:
                 raise FetchError(f"{url}: {problem}, after {attempt + 1} attempts")
+            if time.monotonic() + wait >= end:
+                raise FetchError(f"{url}: {problem}; no complete document within {self.total:g} s "
+                                 f"over {attempt + 1} attempt(s) (${TOTAL_ENV} allows longer)")
             self.log(f"{url}: {problem}; retrying in {wait:g} s")
             time.sleep(wait)
         check(doc)
@@ -148,7 +166,8 @@ class Client:
             return self.base_url + path
         return (WWW_URL if path.startswith(("/files/", "/Archives/")) else BASE_URL) + path
 
-    def _get(self, url: str, accept: str = "application/json") -> bytes:
+    def _get(self, url: str, accept: str = "application/json",
+             within: float | None = None) -> bytes:
         pause = self._last + self.interval - time.monotonic()
         if pause > 0:
             time.sleep(pause)
@@ -157,13 +176,14 @@ class Client:
         req = urllib.request.Request(url, headers={"User-Agent": self.agent,
                                                    "Accept": accept,
                                                    "Accept-Encoding": "gzip"})
-        deadline = time.monotonic() + self.deadline
+        within = self.deadline if within is None else within
+        deadline = time.monotonic() + within
         with urllib.request.urlopen(req, timeout=self.timeout) as res:
             sock = getattr(getattr(res.fp, "raw", None), "_sock", None)
             chunks, size = [], 0
             while True:
                 left = deadline - time.monotonic()
-                late = TimeoutError(f"no complete response within {self.deadline:g} s")
+                late = TimeoutError(f"no complete response within {within:g} s")
                 if left <= 0:
                     raise late
                 if sock is not None:

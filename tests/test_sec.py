@@ -568,3 +568,19 @@ def test_an_impossibly_large_figure_is_named_with_its_ticker_and_sec_fact(server
                                         r"\S+ USD is not a figure any company reports"):
         _refresh(server, tmp_path, sources_dir)
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.robustness
+def test_one_deadline_covers_every_attempt_at_a_document(server, tmp_path, monkeypatch):
+    """A server that drips would cost each attempt its own deadline; one deadline for the
+    document, across retries, ends it ($KIT_SEC_DEADLINE, so a test need not wait)."""
+    monkeypatch.setenv("KIT_SEC_DEADLINE", "1.5")
+    server["forever"] = "drip"
+    start = time.monotonic()
+    with pytest.raises(sec.FetchError, match=r"no complete document within 1.5 s over \d "
+                                             r"attempt\(s\) \(\$KIT_SEC_DEADLINE allows longer\)"):
+        _client(server, tmp_path, timeout=5, deadline=60).companyfacts(SNOW_CIK)
+    assert time.monotonic() - start < 10
+    monkeypatch.setenv("KIT_SEC_DEADLINE", "soon")
+    with pytest.raises(DataError, match="KIT_SEC_DEADLINE='soon': give a number of seconds"):
+        _client(server, tmp_path)
