@@ -107,7 +107,7 @@ def test_a_new_quarter_renders_again_only_the_briefings_that_can_see_it(archive_
     assert len(keep) == len(lines) - len(latest)
     (older / "financials.csv").write_text("".join(keep))
     out = tmp_path / "reports"
-    shutil.copytree(archive_reports, out, ignore=shutil.ignore_patterns("*.ipynb"))
+    shutil.copytree(archive_reports, out)  # pages and the notebooks kept beside them
     every = stems(out)
     days = {s: pd.Timestamp(s.split("-", 1)[1]) for s in every}
     for env in ({"KIT_DATA_DIR": str(older)}, {}):  # without the quarter, then with it

@@ -292,8 +292,8 @@ def test_refresh_prints_the_quarters_a_newer_document_adds(server, tmp_path, sou
     for concept in doc["facts"]["us-gaap"].values():
         for unit, values in concept["units"].items():
             concept["units"][unit] = [f for f in values if f["filed"] <= "2024-06-30"]
-    cache = tmp_path / "cache"
-    cache.mkdir()
+    cache = _client(server, tmp_path).folder()  # this server's documents
+    cache.mkdir(parents=True)
     (cache / f"api_xbrl_companyfacts_CIK{SNOW_CIK}.json").write_text(json.dumps(doc))
     _refresh(server, tmp_path, sources_dir)
     assert _facts_seen(server) == []  # served from the cache
@@ -382,10 +382,11 @@ def test_a_response_over_the_size_limit_is_refused_without_retrying(server, tmp_
 
 @pytest.mark.robustness
 def test_gzip_is_asked_for_and_decoded(server, tmp_path):
-    doc = _client(server, tmp_path).companyfacts(SNOW_CIK)
+    client = _client(server, tmp_path)
+    doc = client.companyfacts(SNOW_CIK)
     assert server["encodings"] == ["gzip"]  # SEC asks clients to accept gzip
     assert doc["cik"] == 1640147 and "us-gaap" in doc["facts"]
-    cached = next((tmp_path / "cache").iterdir()).read_bytes()
+    cached = next(client.folder().iterdir()).read_bytes()
     assert cached.startswith(b"{")  # cached decoded, as the document
 
 
