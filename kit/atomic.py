@@ -226,25 +226,28 @@ def clean_leftovers(folder: Path | None = None) -> list[Path]:
     files in `folder`, and `kit-kernel-<pid>-*` and `kit-worker-<pid>-*` folders in the
     system's temporary folder, of processes that no longer run. Names without a pid, and
     anything of a running process, are left alone."""
+    found = [p for p in _entries(Path(tempfile.gettempdir()))
+             if p.name.startswith(("kit-kernel-", "kit-worker-")) and p.is_dir()]
+    if folder:
+        found += [p for p in _entries(Path(folder)) if p.name.startswith(".tmp-") and p.is_file()]
     removed = []
-    places = [Path(tempfile.gettempdir())] + ([Path(folder)] if folder else [])
-    for place in places:
-        try:
-            entries = list(place.iterdir())
-        except OSError:
+    for path in found:
+        pid = _LEFTOVER.match(path.name)
+        if not pid or _running(int(pid[1])):
             continue
-        for path in entries:
-            found = _LEFTOVER.match(path.name)
-            if not found or _running(int(found[1])):
-                continue
-            if path.name.startswith(".tmp-") and path.is_file() and place != places[0]:
-                path.unlink(missing_ok=True)
-            elif path.name.startswith("kit-") and path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                continue
-            removed.append(path)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
     return removed
+
+
+def _entries(place: Path) -> list[Path]:
+    try:
+        return list(place.iterdir())
+    except OSError:
+        return []
 
 
 def _running(pid: int) -> bool:

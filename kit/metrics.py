@@ -516,15 +516,11 @@ def _change(prev, new) -> str:
     ph, nh = (pl if pd.isna(ph) else ph), (nl if pd.isna(nh) else nh)
     if (pl, ph) == (nl, nh):
         return N_("held")
-    if nl >= pl and nh <= ph and pl < ph:
+    if nl >= pl and nh <= ph:
         return N_("narrowed")
-    if nl <= pl and nh >= ph and nl < nh:
+    if nl <= pl and nh >= ph:
         return N_("widened")
-    if nl >= pl and nh >= ph:
-        return N_("raised")
-    if nl <= pl and nh <= ph:
-        return N_("cut")
-    return N_("narrowed") if nl >= pl and nh <= ph else N_("widened")
+    return N_("raised") if nl > pl else N_("cut")  # both ends moved the same way
 
 
 def guidance_history(ticker: str, as_of: pd.Timestamp) -> pd.DataFrame:

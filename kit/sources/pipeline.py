@@ -498,16 +498,16 @@ def ytd_quarters(rows: list[dict], ticker: str) -> list[dict]:
     year's earlier quarters of the same metric as they stood on the day it was published,
     from whichever source had them (current_row). Where one of them is in no source, the
     quarter cannot be made: an error that names it."""
-    whole = [r for r in rows if periods.is_quarter(r["period_start_date"], r["period_end_date"])]
-    out = list(whole)
+    whole, ytd = [], []
     for r in rows:
-        if r in whole:
-            continue
-        earlier, day = [], r["published_date"]
-        for q in whole:
-            if (q["metric"] == r["metric"] and r["period_start_date"] <= q["period_start_date"]
-                    and q["period_end_date"] < r["period_end_date"]):
-                earlier.append(q)
+        (whole if periods.is_quarter(r["period_start_date"], r["period_end_date"]) else
+         ytd).append(r)
+    out = list(whole)
+    for r in ytd:
+        day = r["published_date"]
+        earlier = [q for q in whole if q["metric"] == r["metric"]
+                   and r["period_start_date"] <= q["period_start_date"]
+                   and q["period_end_date"] < r["period_end_date"]]
         ends = sorted({q["period_end_date"] for q in earlier})
         current = [current_row([q for q in earlier if q["period_end_date"] == e], day)
                    for e in ends]
