@@ -75,18 +75,30 @@ def fingerprint(notebook: dict, parameters: dict, data_sha: str) -> str:
 
 
 _CONTENT = re.compile(r'<meta name="kit-content-sha256" content="([0-9a-f]{64})">')
+NOTEBOOK_HASH = '"content_sha256": "{}"'  # in the executed notebook's metadata.kit
+_NOTEBOOK_CONTENT = re.compile(NOTEBOOK_HASH.format("([0-9a-f]{64})"))
+
+
+def seal_notebook(text: str) -> str:
+    """The executed notebook's text with the SHA-256 of its own text (computed with that
+    field empty) in its metadata.kit.content_sha256, so that `damaged` knows it."""
+    empty = NOTEBOOK_HASH.format("")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return text.replace(empty, NOTEBOOK_HASH.format(digest), 1)
 
 
 def damaged(path: Path) -> str | None:
-    """Why the page at `path` is not whole and unchanged as the kit wrote it (missing, no
-    content hash, or a text that no longer matches it: cut short or edited); None if it is."""
+    """Why the page (or executed notebook, `.ipynb`) at `path` is not whole and unchanged as
+    the kit wrote it (missing, no content hash, or a text that no longer matches it: cut
+    short or edited); None if it is."""
     try:
         text = Path(path).read_bytes().decode("utf-8")
     except FileNotFoundError:
         return "missing"
     except (OSError, UnicodeDecodeError) as err:
         return f"unreadable ({err})"
-    found = _CONTENT.search(text[:STAMP_BYTES])
+    found = _NOTEBOOK_CONTENT.search(text) if Path(path).suffix == ".ipynb" else \
+        _CONTENT.search(text[:STAMP_BYTES])
     if not found:
         return "it carries no content hash (cut short, or written by another program)"
     blank = text[:found.start(1)] + text[found.end(1):]

@@ -129,7 +129,7 @@ def execute(kernel: WarmKernel, source, name: str, job: Job, folder: Path,
 
     start = time.perf_counter()
     nb = copy.deepcopy(source)
-    nb.metadata["kit"] = {"fingerprint": job.fingerprint}
+    nb.metadata["kit"] = {"fingerprint": job.fingerprint, "content_sha256": ""}  # sealed by write
     with i18n.language(job.lang):  # the text cells in the briefing's language
         i18n.translate_notebook(nb)
     tmp = atomic.temp_path(folder, ".ipynb")
@@ -152,8 +152,9 @@ def execute(kernel: WarmKernel, source, name: str, job: Job, folder: Path,
 def _damaged(page: Path) -> str | None:
     """Why a page and the executed notebook kept beside it are not as the kit wrote them."""
     why = archive.damaged(page)
-    if why is None and not page.with_suffix(".ipynb").is_file():
-        return "its executed notebook is missing"
+    if why is None and (why := archive.damaged(page.with_suffix(".ipynb"))):
+        return f"its executed notebook is {why}" if why == "missing" else \
+            f"its executed notebook: {why}"
     return why
 
 
@@ -169,7 +170,7 @@ def write(outcome: Outcome, out: Path) -> Path:
         raise RenderError(f"{outcome.error}. The executed notebook is kept at {failed}")
     target = out / f"{stem}.html"
     atomic.write_text(target, outcome.html)
-    atomic.write_text(out / f"{stem}.ipynb", outcome.notebook)
+    atomic.write_text(out / f"{stem}.ipynb", archive.seal_notebook(outcome.notebook))
     (out / f"{stem}.failed.ipynb").unlink(missing_ok=True)
     return target
 
@@ -222,9 +223,6 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
     briefing is as of one date (default: the data's date); a company with nothing public by
     then is listed on the index as such. See `run_batch` for how they are rendered.
     """
-    from kit import sections
-    from kit.html import document
-
     names = tickers or list(data.load_companies()["ticker"])
     day = metrics.check_date(as_of)  # one date for every briefing of the batch
     with i18n.language(lang):  # the index's words; each page is in its notebook's language
@@ -242,11 +240,8 @@ def render_all(tickers: list[str] | None = None, as_of=None, out_dir: Path | str
         result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler, lang)
         result.no_data = no_data
         order = {n.strip().upper(): i for i, n in enumerate(names)}
-        entries = [_entry(result, stem) for stem in sorted(
-            [*(stem_of(t, d, lang) for t, d in requests), *no_data],
-            key=lambda stem: order.get(split_stem(stem)[0]))]
-        title = _("AI-infrastructure briefings")
-        atomic.write_text(result.index, document(title, sections.index_html(entries, title, day)))
+        write_index(result, sorted([*(stem_of(t, d, lang) for t, d in requests), *no_data],
+                                   key=lambda stem: order.get(split_stem(stem)[0])))
     return result
 
 
@@ -259,19 +254,15 @@ def render_archive(tickers: list[str] | None = None, since=None,
     first session after the release so that the stock's reaction is in it, and
     `index.html` with a time line per company of how the headline figures moved from one
     release to the next. Pages whose inputs did not change are left as they are."""
-    from kit import sections
-    from kit.html import document
-
     names = [check_request(t)[0] for t in tickers] if tickers else \
         list(data.load_companies()["ticker"])
     with i18n.language(lang):  # the index's words; each page is in its notebook's language
         lang = i18n.current()
         dates, waiting = archive.release_dates(names, since)
-        requests, released = [], {}
+        requests = []
         no_data = {stem_of(*split_stem(stem), lang): why for stem, why in waiting.items()}
         for ticker, day, release in dates:
             stem = stem_of(ticker, day, lang)
-            released[stem] = release
             try:
                 requests.append(check_request(ticker, day))
             except NoDataYet:
@@ -283,14 +274,8 @@ def render_archive(tickers: list[str] | None = None, since=None,
                     release=i18n.date(release), reason=err)
         result = run_batch(requests, out_dir, jobs, progress, notebook, force, scheduler, lang)
         result.no_data = no_data
-        timelines = {t: [] for t in names}
-        for stem in sorted([*(stem_of(t, d, lang) for t, d in requests), *no_data]):
-            ticker, day = split_stem(stem)
-            entry = _entry(result, stem)  # a release still waiting for its session: its date
-            entry["release_date"] = f"{released[stem]:%Y-%m-%d}" if stem in released else day
-            timelines[ticker].append(entry)
-        title = _("AI-infrastructure briefings at every earnings release")
-        atomic.write_text(result.index, document(title, sections.archive_html(timelines, title)))
+        write_index(result, [*(stem_of(t, d, lang) for t, d in requests), *no_data],
+                    timeline=True)
     return result
 
 
@@ -304,6 +289,53 @@ def split_stem(stem: str) -> tuple[str, str]:
     return found["ticker"], found["day"]
 
 
+def write_index(result: BatchResult, stems: list[str], timeline: bool = False) -> None:
+    """Write the batch's index page (index.html, or index.<lang>.html in the current
+    language) listing every briefing in the folder: first this batch's `stems` (its pages,
+    failures and what had no data), then the pages earlier batches left there, from the
+    figures each page carries (a damaged one is listed as such). Pages all as of one date
+    make a table as of that date; otherwise (or for the archive, `timeline`) a time line per
+    company, each row under the release whose session it is, else the company's latest
+    release by its date."""
+    from kit import sections
+    from kit.html import document
+
+    out, lang = result.index.parent, i18n.current()
+    entries = {stem: _entry(result, stem) for stem in stems}
+    for path in sorted(out.glob("*-*.html")):
+        found = _STEM.fullmatch(path.name[:-len(".html")])
+        if not found or found.group(0) in entries or (found["lang"] or i18n.SOURCE) != lang:
+            continue  # not a briefing, this batch's, or another language's
+        stem, figures = found.group(0), archive.read_stamp(path)[1]
+        if not figures:
+            continue  # an HTML file the kit did not write
+        why = archive.damaged(path)
+        entries[stem] = _page_entry(path, stem, figures) if not why else dict(
+            ticker=found["ticker"], stem=stem, company_name=figures.get("company_name"),
+            damaged=_("cut short or edited since the kit wrote it; the next render that "
+                      "includes it makes it again"))
+    days = {split_stem(stem)[1] for stem in entries}
+    if len(days) == 1 and not timeline:
+        title = _("AI-infrastructure briefings")
+        body = sections.index_html(list(entries.values()), title, pd.Timestamp(days.pop()))
+        return atomic.write_text(result.index, document(title, body))
+    tickers = list(dict.fromkeys(split_stem(stem)[0] for stem in entries))  # batch's first
+    sessions = {stem_of(t, day, lang): release
+                for t, day, release in archive.release_dates(tickers)[0]}
+    rel = data.load_earnings_releases()
+    timelines: dict[str, list] = {t: [] for t in tickers}
+    for stem in sorted(entries):  # by date within each company
+        ticker, day = split_stem(stem)
+        before = rel.loc[(rel["ticker"] == ticker) & (rel["release_date"] <= day), "release_date"]
+        release = sessions.get(stem, before.max() if not before.empty else None)
+        timelines[ticker].append({**entries[stem], "release_date": release})
+    every_release = all(s in sessions for s, e in entries.items() if "file" in e)
+    title = _("AI-infrastructure briefings at every earnings release") if every_release \
+        else _("AI-infrastructure briefings")
+    atomic.write_text(result.index, document(title, sections.archive_html(
+        timelines, title, every_release)))
+
+
 def _entry(result: BatchResult, stem: str) -> dict:
     """An index row: a briefing's figures and file, or why there is none."""
     ticker, day = split_stem(stem)
@@ -312,7 +344,13 @@ def _entry(result: BatchResult, stem: str) -> dict:
     if stem in result.failed:
         return dict(ticker=ticker, stem=stem, error=result.failed[stem])
     path = result.rendered.get(stem) or result.up_to_date[stem]
-    figures = result.summaries.get(stem) or metrics.summary(ticker, day)
+    return _page_entry(path, stem, result.summaries.get(stem) or metrics.summary(ticker, day))
+
+
+def _page_entry(path: Path, stem: str, figures: dict) -> dict:
+    """An index row for the page at `path`: its figures, file and the same briefing in the
+    other languages found beside it."""
+    ticker, day = split_stem(stem)
     others = [(lang, f"{stem_of(ticker, day, lang)}.html")
               for lang in i18n.languages() if lang != i18n.current()]
     return {**figures, "stem": stem, "file": path.name,

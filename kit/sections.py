@@ -601,12 +601,13 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
     its headline figures and a link to its briefing, the error that stopped it, or a note
     that it had no data by then. `entries` are metrics.summary() dicts with `file` (the
     briefing's file name) and `others` ((language, file) of the same briefing in other
-    languages), or dicts with `ticker` and `error` or `no_data`."""
+    languages), or dicts with `ticker` and `error`, `damaged` or `no_data`."""
     rows = []
     for e in entries:
-        problem = e.get("error") or e.get("no_data")
+        problem = e.get("error") or e.get("damaged") or e.get("no_data")
         if problem:
-            word = _("failed:") + " " if e.get("error") else ""
+            word = _("failed:") + " " if e.get("error") else \
+                _("damaged:") + " " if e.get("damaged") else ""
             rows.append([_e(e["ticker"]), _e(e.get("company_name")),
                          f'<td colspan="7"><span class="missing">{_e(word)}{_e(problem)}</span>'
                          "</td>"])
@@ -659,23 +660,26 @@ def _index_footer() -> str:
         + "</p></footer>"
 
 
-def archive_html(timelines: dict[str, list[dict]], title: str) -> str:
+def archive_html(timelines: dict[str, list[dict]], title: str,
+                 every_release: bool = True) -> str:
     """The body of the archive's index: for each company a time line, one row per earnings
     release, linking the briefing as of the first session after it, with its headline
     figures and how they moved since the previous release's briefing: the latest quarter's
     capex against the previous release's latest quarter (as reported, the company's one
     definition), and the outlook against the previous one, compared only on the same basis.
-    `entries` are as for index_html, with `release_date`."""
+    `entries` are as for index_html, with `release_date`. Not `every_release`: the folder
+    also holds briefings as of other dates, each under the latest release before it."""
     nav, parts = [], []
     for ticker, entries in timelines.items():
         name = next((e["company_name"] for e in entries if e.get("company_name")), ticker)
         nav.append(f'<a href="#{_e(ticker)}">{_e(ticker)}</a>')
         rows, before = [], None
         for e in entries:
-            problem = e.get("error") or e.get("no_data")
+            problem = e.get("error") or e.get("damaged") or e.get("no_data")
             day = _date(e["stem"][len(ticker) + 1:len(ticker) + 11])
             if problem:
-                word = _("failed:") if e.get("error") else _("not rendered:")
+                word = _("failed:") if e.get("error") else _("damaged:") if e.get("damaged") \
+                    else _("not rendered:")
                 rows.append([_date(e["release_date"]), day,
                              f'<td colspan="6"><span class="missing">{_e(word)} {_e(problem)}'
                              "</span></td>"])
@@ -698,7 +702,13 @@ def archive_html(timelines: dict[str, list[dict]], title: str) -> str:
                    "(so the stock's reaction is in it), using only what was public by then. "
                    "Capex as reported is each company's own definition (each briefing states "
                    "it); comparable capex is purchases of property and equipment plus "
-                   "principal payments on finance leases for every company."))
+                   "principal payments on finance leases for every company.") if every_release
+                 else _("Every briefing in this folder, by company and date, each using only "
+                        "what was public by its date and listed under the latest release it "
+                        "includes. Capex as reported is each company's own definition (each "
+                        "briefing states it); comparable capex is purchases of property and "
+                        "equipment plus principal payments on finance leases for every "
+                        "company."))
             + f'</p><p class="meta">{" · ".join(nav)}</p>' + "".join(parts) + _index_footer())
 
 

@@ -18,20 +18,21 @@ from kit import data, paths, periods
 from kit.sources import pipeline
 
 AGENT = "Kit Tests kit-tests@example.com"
-SNOW, MUR = "0001640147", "0000717423"
+SNOW, MUR, NVDA = "0001640147", "0000717423", "0001045810"
 
 
 @pytest.fixture(scope="module")
 def sec_server(sources_dir):
-    """SEC's three documents at SEC's paths: the ticker table, companyfacts of Snowflake and
-    Murphy Oil, Murphy Oil's submissions (Snowflake's are not recorded: 404). A path in
-    `fail` answers 500."""
+    """SEC's documents at SEC's paths: the ticker table, companyfacts of Snowflake, Murphy
+    Oil and Nvidia, the submissions of the last two (Snowflake's are not recorded: 404). A
+    path in `fail` answers 500."""
     docs = {"/files/company_tickers.json":
             sources_dir / "sec_company_tickers" / "company_tickers.json"}
-    for cik in (SNOW, MUR):
+    for cik in (SNOW, MUR, NVDA):
         docs[f"/api/xbrl/companyfacts/CIK{cik}.json"] = \
             sources_dir / "sec_companyfacts" / f"CIK{cik}.json"
-    docs[f"/submissions/CIK{MUR}.json"] = sources_dir / "sec_submissions" / f"CIK{MUR}.json"
+    for cik in (MUR, NVDA):
+        docs[f"/submissions/CIK{cik}.json"] = sources_dir / "sec_submissions" / f"CIK{cik}.json"
     state = {"fail": set(), "seen": []}
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -298,12 +299,14 @@ def _start(*args, env):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("second", [("data", "add", "MUR"), ("data", "build")])
+@pytest.mark.parametrize("second", [("data", "add", "MUR"), ("data", "build"),
+                                    ("data", "refresh", "NVDA")])
 def test_two_data_commands_started_together_both_keep_their_changes(
         second, tmp_path, sec_server, sources_dir, monkeypatch):
-    """`kit data add SNOW` with another add (or a build) on the same folder: the folder is
-    held while the test starts both, so they overlap for certain; each waits, says so, and
-    goes on; afterwards both changes are there."""
+    """`kit data add SNOW` with another add (or a build, or a refresh from the recorded SEC
+    documents) on the same folder: the folder is held while the test starts both, so they
+    overlap for certain; each waits, says so, and goes on; afterwards both changes are
+    there."""
     from filelock import FileLock
 
     from kit import atomic
@@ -319,7 +322,7 @@ def test_two_data_commands_started_together_both_keep_their_changes(
                           f"{atomic.lock_path(folder)})\n") for w in waited), waited
     assert [rc for rc, _ in results] == [0, 0], results
     tickers = set(data.load_table("companies", folder)["ticker"])
-    assert "SNOW" in tickers and ("MUR" in tickers or second[1] == "build")
+    assert "SNOW" in tickers and ("MUR" in tickers or second[1] != "add")
     assert {"META", "MSFT"} <= tickers
 
 

@@ -172,6 +172,14 @@ def test_a_page_cut_short_or_edited_is_known_as_damaged(archive_reports, tmp_pat
     assert archive.read_stamp(edited) == archive.read_stamp(seed)  # the head is unchanged
     assert "does not match its content hash" in archive.damaged(edited)
     assert archive.damaged(tmp_path / "gone.html") == "missing"
+    notebook = seed.with_suffix(".ipynb")  # the executed notebook kept beside it: the same
+    assert archive.damaged(notebook) is None
+    cut = tmp_path / "cut.ipynb"
+    cut.write_bytes(notebook.read_bytes()[:-2000])
+    assert "content hash" in archive.damaged(cut)
+    edited = tmp_path / "edited.ipynb"
+    edited.write_text(notebook.read_text().replace("6.72", "9.99", 1))
+    assert "does not match its content hash" in archive.damaged(edited)
 
 
 @pytest.mark.slow
@@ -194,6 +202,14 @@ def test_a_damaged_page_is_rendered_again_and_the_run_says_why(archive_reports, 
     assert again.returncode == 0
     assert "META: rendered again: its executed notebook is missing" in again.stderr
     assert page.with_suffix(".ipynb").is_file()
+    notebook = page.with_suffix(".ipynb")
+    notebook.write_text(notebook.read_text().replace("6.72", "9.99", 1))  # a figure edited
+    edited = kit("render", "META", "MSFT", "--as-of", "2024-04-25", "--out", str(tmp_path),
+                 "--no-progress")
+    assert edited.returncode == 0
+    assert ("META: rendered again: its executed notebook: its text does not match its "
+            "content hash") in edited.stderr
+    assert archive.damaged(notebook) is None
 
 
 def test_what_a_killed_run_left_behind_is_removed_by_the_next_run_and_no_one_elses(
@@ -216,3 +232,32 @@ def test_what_a_killed_run_left_behind_is_removed_by_the_next_run_and_no_one_els
     assert res.returncode == 0 and "is up to date" in res.stderr, res.stderr
     assert not any(p.exists() for p in dead)
     assert all(p.exists() for p in alive)
+
+
+def _linked_rows(index):
+    """The index's rows that link a briefing: {file: the row's text}."""
+    soup = BeautifulSoup(index.read_text(), "html.parser")
+    return {r.find("a")["href"]: r.get_text(" ", strip=True)
+            for r in soup.select("tbody tr") if r.find("a")}
+
+
+def test_a_partial_batch_after_a_full_one_keeps_every_briefing_on_the_index(archive_reports,
+                                                                             tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(archive_reports, out)
+    full = _linked_rows(out / "index.html")
+    cut = out / max(k for k in full if k.startswith("AAPL-"))  # damaged since; the latest,
+    # so that no row's move depends on it
+    cut.write_bytes(cut.read_bytes()[:70 * 1024])
+    res = kit("render", "--every-release", "MSFT", "--since", "2026-07-01", "--out", str(out),
+              "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert "1 briefing(s) up to date" in res.stderr  # the batch was MSFT's latest release
+    soup = BeautifulSoup((out / "index.html").read_text(), "html.parser")
+    assert [s["id"] for s in soup.select("section.timeline")][0] == "MSFT"  # the batch first
+    assert sorted(s["id"] for s in soup.select("section.timeline")) == TICKERS
+    assert _linked_rows(out / "index.html") == {k: v for k, v in full.items() if k != cut.name}
+    row = next(r for r in soup.select("tbody tr") if cut.stem.split("-", 1)[1] in r.text
+               and r.find_parent("section")["id"] == cut.stem.split("-")[0])
+    assert "damaged: cut short or edited since the kit wrote it" in row.text
+    assert "One briefing per earnings release" in soup.get_text()

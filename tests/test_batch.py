@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -111,3 +112,42 @@ def test_a_batch_as_of_an_early_date_lists_companies_with_no_data_then(tmp_path)
     rows = {r.find("td").get_text(): r.get_text(" ") for r in soup.select("table.index tbody tr")}
     assert "no CRWV figures public by 2024-04-25" in rows["CRWV"]
     assert "Every briefing as of 2024-04-25" in soup.get_text()
+
+
+def test_a_batch_of_some_companies_keeps_the_others_on_the_index(all_briefings, tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(all_briefings, out)
+    rows = lambda: {r.find("a")["href"]: r.get_text(" ", strip=True)  # noqa: E731
+                    for r in BeautifulSoup((out / "index.html").read_text(), "html.parser")
+                    .select("table.index tbody tr")}
+    full = rows()
+    assert len(full) == len(data.load_companies())
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "META", "MSFT", "--out",
+                          str(out), "--no-progress"], capture_output=True, text=True)
+    assert res.returncode == 0 and "2 briefing(s) up to date" in res.stderr, res.stderr
+    assert rows() == full
+    assert list(rows())[:2] == [p for t in ("META", "MSFT") for p in full if p.startswith(t)]
+
+
+def test_briefings_of_several_dates_in_one_folder_make_an_index_by_company_and_date(
+        all_briefings, archive_reports, tmp_path):
+    out = tmp_path / "reports"
+    shutil.copytree(all_briefings, out)
+    for name in ("META-2024-04-25.html", "META-2024-04-25.ipynb"):  # from the archive
+        shutil.copy(archive_reports / name, out)
+    res = subprocess.run([sys.executable, "-m", "kit.cli", "render", "NVDA", "TSLA", "--out",
+                          str(out), "--no-progress"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    soup = BeautifulSoup((out / "index.html").read_text(), "html.parser")
+    assert not soup.select("table.index")  # not "as of one date": a time line per company
+    sections = {s["id"]: s for s in soup.select("section.timeline")}
+    assert sorted(sections) == sorted(data.load_companies()["ticker"])
+    assert list(sections)[:2] == ["NVDA", "TSLA"]
+    meta = [[td.get_text(" ", strip=True) for td in r.find_all("td")]
+            for r in sections["META"].select("tbody tr")]
+    day = f"{data.as_of_date():%Y-%m-%d}"
+    assert [r[1] for r in meta] == ["2024-04-25", day]
+    assert meta[0][0] == "2024-04-24"  # the release it follows
+    assert "Every briefing in this folder, by company and date" in soup.get_text()
+    assert sorted(a["href"] for a in soup.select("section a")) == sorted(
+        p.name for p in out.glob("*-*.html"))

@@ -142,3 +142,33 @@ def test_a_scheduler_address_that_is_not_a_dask_scheduler_is_one_message_within_
     assert "Traceback" not in res.stderr
     if case == "tls":
         assert "TLS needs Dask's TLS settings" in res.stderr
+
+
+def test_a_tls_scheduler_works_with_dasks_own_tls_settings(local_pages, tmp_path):
+    """A scheduler and worker that speak only TLS, with certificates: `--scheduler tls://…`
+    renders through the Dask configuration's TLS settings (here its environment variables),
+    and without them it is the one message that names them."""
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    security = Security.temporary()  # a CA, and a certificate and key signed by it
+    env = dict(os.environ)
+    for name, pem in (("CA_FILE", security.tls_ca_file), ("CLIENT__CERT", security.tls_client_cert),
+                      ("CLIENT__KEY", security.tls_client_key)):
+        (tmp_path / name).write_text(pem)
+        env[f"DASK_DISTRIBUTED__COMM__TLS__{name}"] = str(tmp_path / name)
+    tickers, day = REQUESTS[0][:2], REQUESTS[1]
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, protocol="tls",
+                      security=security, dashboard_address=None) as c:
+        assert c.scheduler_address.startswith("tls://")
+        args = [sys.executable, "-m", "kit.cli", "render", *tickers, "--as-of", day,
+                "--out", str(tmp_path / "out"), "--no-progress", "--scheduler",
+                c.scheduler_address]
+        refused = subprocess.run(args, capture_output=True, text=True, timeout=120,
+                                 env={k: v for k, v in env.items() if "__TLS__" not in k})
+        assert refused.returncode == 1 and "TLS needs Dask's TLS settings" in refused.stderr
+        res = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    for ticker in tickers:
+        name = f"{ticker}-{day}.html"
+        assert (tmp_path / "out" / name).read_bytes() == (local_pages / name).read_bytes()

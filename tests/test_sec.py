@@ -572,6 +572,17 @@ def test_an_impossibly_large_figure_is_named_with_its_ticker_and_sec_fact(server
 
 
 @pytest.mark.robustness
+def test_a_filing_that_gives_one_fact_two_values_is_named_not_resolved_silently(
+        server, tmp_path, sources_dir):
+    server["forever"] = _doc(_fact(), _fact(val=1000), _fact(val=2500))  # a repeat is fine
+    with pytest.raises(DataError, match=r"SNOW: SEC fact PaymentsToAcquirePropertyPlantAndEquipment"
+                                        r" 2024-02-01\.\.2024-04-30 \(accession a, form 10-Q\): "
+                                        r"the filing gives it twice, 1,000 and 2,500 USD"):
+        _refresh(server, tmp_path, sources_dir)
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.robustness
 def test_one_deadline_covers_every_attempt_at_a_document(server, tmp_path, monkeypatch):
     """A server that drips would cost each attempt its own deadline; one deadline for the
     document, across retries, ends it ($KIT_SEC_DEADLINE, so a test need not wait)."""

@@ -44,12 +44,19 @@ def flows(gaap: dict, concept: str) -> list[dict]:
     facts = {part: [dict(f, concept=part) for f in gaap.get(part, {}).get("units", {})
                     .get("USD", []) if "start" in f]  # not an instant (a balance)
              for part in parts}
+    given: dict[tuple, dict] = {}  # one value per concept, span and filing
     for f in (f for fs in facts.values() for f in fs):
+        name = f"SEC fact {f['concept']} {f['start']}..{f['end']} (accession {f.get('accn')}, " \
+               f"form {f.get('form')})"
         if not abs(f["val"]) < MAX_USD:
-            raise DataError(f"SEC fact {f['concept']} {f['start']}..{f['end']} (accession "
-                            f"{f.get('accn')}, form {f.get('form')}): {f['val']:g} USD is not a "
-                            f"figure any company reports (over {MAX_USD:g}); the document is "
-                            "wrong, and nothing is built from it")
+            raise DataError(f"{name}: {f['val']:g} USD is not a figure any company reports "
+                            f"(over {MAX_USD:g}); the document is wrong, and nothing is built "
+                            "from it")
+        first = given.setdefault((f["concept"], f["start"], f["end"], f.get("accn")), f)
+        if first["val"] != f["val"]:
+            raise DataError(f"{name}: the filing gives it twice, {first['val']:,.0f} and "
+                            f"{f['val']:,.0f} USD; the document contradicts itself, and nothing "
+                            "is built from it")
     if len(parts) == 1:
         return facts[concept]
     found: dict[tuple, list[dict]] = {}  # by span and filing
