@@ -6,12 +6,18 @@ A company's fiscal calendar is written as `fiscal_year_end`:
 - `last-<Day>-MM/Q<n>`: a 52-53 week year ending on the last <Day> of month MM; quarters are
   13 weeks, and in a 53-week year quarter n has 14 (Apple `last-Sat-09/Q1`,
   Nvidia `last-Sun-01/Q4`).
-A fiscal year is named after the calendar year in which it ends.
+- `nearest-<Day>-MM/Q<n>`: a 52-53 week year ending on the <Day> nearest the last day of
+  month MM, which may fall in the next month (Marvell `nearest-Sat-01/Q4`: 2024-02-03,
+  2025-02-01, 2026-01-31).
+The two week-based kinds are pandas' FY5253 offsets (variation "last" and "nearest"). A fiscal
+year is named after the calendar year of the month-end its year end falls on or near.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+
+import pandas as pd
 
 from kit.i18n import N_, _
 
@@ -49,19 +55,21 @@ def check_fiscal_year_end(fye: str) -> str:
     try:
         _parse(fye)
     except (ValueError, IndexError):
-        raise ValueError(f"fiscal_year_end {fye!r} is not MM-DD (month end) or "
-                         "last-<Mon..Sun>-MM/Q<1-4> (52-53 week year)") from None
+        raise ValueError(f"fiscal_year_end {fye!r} is not MM-DD (month end), "
+                         "last-<Mon..Sun>-MM/Q<1-4> or nearest-<Mon..Sun>-MM/Q<1-4> (52-53 "
+                         "week years)") from None
     return fye
 
 
 def _parse(fye: str):
-    if fye.startswith("last-"):
-        day, rest = fye[5:].split("-", 1)
+    kind, _sep, rest = fye.partition("-")
+    if kind in ("last", "nearest"):
+        day, rest = rest.split("-", 1)
         month, long_q = rest.split("/Q")
         weekday, month, long_q = _WEEKDAYS.index(day), int(month), int(long_q)
         if not (1 <= month <= 12 and 1 <= long_q <= 4):
             raise ValueError(fye)
-        return ("weeks", month, weekday, long_q)
+        return (kind, month, weekday, long_q)
     month, day = (int(x) for x in fye.split("-"))
     if _month_end(2001, month).day != day:  # only month-end years are supported
         raise ValueError(fye)
@@ -70,23 +78,44 @@ def _parse(fye: str):
 
 def infer_fiscal_year_end(spans: list[tuple[date, date]]) -> str:
     """The `fiscal_year_end` of a company from the (start, end) of periods it reported: the
-    ends of its full years (350-380 days) give the month, and whether years end on a month's
-    last day or on the last of one weekday (52-53 weeks); a 14-week quarter among the others
-    names the long quarter (else Q4). ValueError when the years fit neither."""
+    ends of its full years (350-380 days) in its latest six years give the calendar that
+    fits most of them — a month's last day, the last of one weekday in a month, or the
+    weekday nearest a month's end (52-53 weeks) — so that a stray full year (an acquired
+    business's, a transition period) does not decide it, and a company that changed its
+    calendar gets the one it uses now; a 14-week quarter among the others names the long
+    quarter (else Q4). ValueError when no calendar fits at least three of those years (or
+    all, if fewer)."""
     years = sorted({end for start, end in spans if 350 <= (end - start).days + 1 <= 380})
     if not years:
         raise ValueError("no full fiscal year among the reported periods")
-    if all(e == _month_end(e.year, e.month) for e in years) and len({e.month for e in years}) == 1:
-        return f"{years[-1].month:02d}-{years[-1].day:02d}"
-    day, month = _WEEKDAYS[years[-1].weekday()], years[-1].month
+    recent = [e for e in years if (years[-1] - e).days < 6 * 366]
     long = [(start, end) for start, end in spans if (end - start).days + 1 == 98]
-    long_q = next((q for q in range(1, 5) if long and all(
-        _is_quarter_of(start, end, f"last-{day}-{month:02d}/Q{q}") for start, end in long)), 4)
-    fye = f"last-{day}-{month:02d}/Q{long_q}"
-    if any(fiscal_year_end_date(e.year, fye) != e for e in years):
-        raise ValueError("full years end neither on one month's last day nor on the last "
-                         f"{day} of one month: " + ", ".join(map(str, years)))
-    return fye
+    candidates = []
+    for e in recent:
+        day = _WEEKDAYS[e.weekday()]
+        candidates.append(f"{e.month:02d}-{_month_end(2001, e.month).day:02d}")
+        for kind, month in (("last", e.month), ("nearest", _nearest_month(e))):
+            long_q = next((q for q in range(1, 5) if long and all(_is_quarter_of(
+                start, end, f"{kind}-{day}-{month:02d}/Q{q}") for start, end in long)), 4)
+            candidates.append(f"{kind}-{day}-{month:02d}/Q{long_q}")
+
+    def fits(fye: str, ends: list[date]) -> int:
+        return sum(e in {fiscal_year_end_date(y, fye) for y in (e.year - 1, e.year)}
+                   for e in ends)
+
+    # the most recent years it fits, then all years; the first of equals (month ends first)
+    best = max(dict.fromkeys(candidates), key=lambda fye: (fits(fye, recent), fits(fye, years)))
+    if fits(best, recent) < min(3, len(recent)):
+        raise ValueError("full years end neither on one month's last day, nor on the last "
+                         "weekday of one month, nor on the weekday nearest one month's end: "
+                         + ", ".join(map(str, recent)))
+    return best
+
+
+def _nearest_month(end: date) -> int:
+    """The month whose last day `end` is at most three days from."""
+    before = _month_end(end.year, end.month) if end.day > 3 else end - timedelta(days=end.day)
+    return before.month
 
 
 def _is_quarter_of(start: date, end: date, fye: str) -> bool:
@@ -97,11 +126,15 @@ def _is_quarter_of(start: date, end: date, fye: str) -> bool:
 
 
 def fiscal_year_end_date(fiscal_year: int, fye: str) -> date:
+    """The last day of a fiscal year: a month's last day, or pandas' FY5253 year end on or
+    near it (the last <Day> of the month, or the <Day> nearest its last day)."""
     kind, month, weekday, _long = _parse(fye)
     last = _month_end(fiscal_year, month)
     if kind == "months":
         return last
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
+    offset = pd.offsets.FY5253(weekday=weekday, startingMonth=month, variation=kind)
+    return offset.rollforward(pd.Timestamp(last) - pd.Timedelta(days=6 if kind == "last" else 3)
+                              ).date()
 
 
 def fiscal_quarter_bounds(fiscal_year: int, quarter: int, fye: str) -> tuple[date, date]:
@@ -133,7 +166,8 @@ def fiscal_period(end: date, fye: str) -> tuple[int, int]:
 
     Raises ValueError when `end` is not the last day of a fiscal quarter of that calendar.
     """
-    year = end.year if end <= fiscal_year_end_date(end.year, fye) else end.year + 1
+    year = next(y for y in (end.year - 1, end.year, end.year + 1)
+                if end <= fiscal_year_end_date(y, fye))
     for q in range(1, 5):
         if fiscal_quarter_end(year, q, fye) == end:
             return year, q

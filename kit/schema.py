@@ -109,8 +109,9 @@ TABLES: dict[str, Table] = {
                 _c("company_name", "string", "", "Registrant name", "SEC EDGAR (additions)"),
                 _c("cik", "string", "", "SEC Central Index Key, 10 digits", "SEC EDGAR"),
                 _c("fiscal_year_end", "string", "",
-                   "MM-DD (year ends on that month's last day) or last-<Day>-MM/Q<n> (52-53 "
-                   "week year ending on the last <Day> of month MM, the 53rd week in quarter n)",
+                   "MM-DD (year ends on that month's last day), last-<Day>-MM/Q<n> (52-53 "
+                   "week year ending on the last <Day> of month MM, the 53rd week in quarter n) "
+                   "or nearest-<Day>-MM/Q<n> (ending on the <Day> nearest month MM's last day)",
                    "10-K (additions)"),
                 _c("capex_concept", "string", "",
                    "XBRL concept of purchases of property and equipment in its filings",

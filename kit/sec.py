@@ -552,6 +552,8 @@ def add(tickers: list[str], agent: str | None = None, *, client: Client | None =
         cik = f"{table[t]['cik_str']:010d}"
         log(f"[{i}/{len(wanted)}] {t}: companyfacts and submissions of CIK{cik}")
         facts = client.companyfacts(cik)
+        for note in companyfacts.check_usable(facts, t):
+            log(f"note: {note}")
         try:
             submitted = client.submissions(cik)
         except NotFound as err:
@@ -565,6 +567,11 @@ def add(tickers: list[str], agent: str | None = None, *, client: Client | None =
                        capex_definition=ADDED_DEFINITION, guidance_basis="",
                        guidance_basis_note="", added_from="sec",
                        source_url=f"https://data.sec.gov/submissions/CIK{cik}.json")
+        off = companyfacts.off_calendar(facts, company["fiscal_year_end"])
+        if off:
+            log(f"note: {t}: {len(off)} quarter(s) in its filings end off its fiscal calendar "
+                f"{company['fiscal_year_end']} and are left out (latest: "
+                f"{', '.join(map(str, off[-3:]))})")
         found = pipeline.company_tables(company, facts, submitted,
                                         price_rows if i == 1 else None)
         fin = found["financials"]

@@ -1,3 +1,4 @@
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,11 @@ def pytest_terminal_summary(terminalreporter):
     if tried:
         terminalreporter.write_sep("=", f"robustness: {tried} cases tried, {handled} handled "
                                         "as specified")
+    corpus = sys.modules.get("tests.test_corpus")
+    if corpus and corpus.RESULTS:  # `kit data add` on the real documents of tests/corpus/
+        terminalreporter.write_sep("=", f"corpus: {len(corpus.RESULTS)} real SEC filers")
+        for line in corpus.summary(corpus.RESULTS):
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

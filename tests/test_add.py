@@ -18,20 +18,43 @@ from kit import data, paths, periods
 from kit.sources import pipeline
 
 AGENT = "Kit Tests kit-tests@example.com"
-SNOW, MUR, NVDA = "0001640147", "0000717423", "0001045810"
+SNOW, MUR, NVDA, MRVL = "0001640147", "0000717423", "0001045810", "0001835632"
+
+
+LPA = "0001997711"  # Logistic Properties of the Americas: IFRS, 20-F only
+NOCAPEX, NOREV = "0009000001", "0009000002"  # Murphy Oil's document without capex, revenue
 
 
 @pytest.fixture(scope="module")
-def sec_server(sources_dir):
+def sec_server(sources_dir, tmp_path_factory):
     """SEC's documents at SEC's paths: the ticker table, companyfacts of Snowflake, Murphy
-    Oil and Nvidia, the submissions of the last two (Snowflake's are not recorded: 404). A
-    path in `fail` answers 500."""
-    docs = {"/files/company_tickers.json":
-            sources_dir / "sec_company_tickers" / "company_tickers.json"}
-    for cik in (SNOW, MUR, NVDA):
+    Oil, Nvidia and Marvell, the submissions of the last three (Snowflake's are not
+    recorded: 404); the IFRS filer LPA (its row added to a copy of the table, which predates
+    its listing), and Murphy Oil's document without its capex concepts (NOCAPEX) or without
+    its revenue concepts (NOREV). A path in `fail` answers 500."""
+    from kit.sources.companyfacts import CONCEPTS
+    folder = tmp_path_factory.mktemp("sec")
+    table = json.loads((sources_dir / "sec_company_tickers" / "company_tickers.json").read_text())
+    for i, (cik, ticker, title) in enumerate([(LPA, "LPA", "Logistic Properties of the Americas"),
+                                              (NOCAPEX, "NOCAPEX", "No Capex Test"),
+                                              (NOREV, "NOREV", "No Revenue Test")]):
+        table[f"extra{i}"] = {"cik_str": int(cik), "ticker": ticker, "title": title}
+    (folder / "company_tickers.json").write_text(json.dumps(table))
+    docs = {"/files/company_tickers.json": folder / "company_tickers.json",
+            f"/api/xbrl/companyfacts/CIK{LPA}.json":
+            sources_dir / "sec_companyfacts" / f"CIK{LPA}.json"}
+    for cik, metrics in ((NOCAPEX, ["purchases_of_property_and_equipment"]),
+                         (NOREV, ["revenue"])):
+        doc = json.loads((sources_dir / "sec_companyfacts" / f"CIK{MUR}.json").read_text())
+        doc["cik"] = int(cik)
+        for concept in (c for m in metrics for cs in CONCEPTS[m] for c in cs.split("+")):
+            doc["facts"]["us-gaap"].pop(concept, None)
+        (folder / f"CIK{cik}.json").write_text(json.dumps(doc))
+        docs[f"/api/xbrl/companyfacts/CIK{cik}.json"] = folder / f"CIK{cik}.json"
+    for cik in (SNOW, MUR, NVDA, MRVL):
         docs[f"/api/xbrl/companyfacts/CIK{cik}.json"] = \
             sources_dir / "sec_companyfacts" / f"CIK{cik}.json"
-    for cik in (MUR, NVDA):
+    for cik in (MUR, NVDA, MRVL):
         docs[f"/submissions/CIK{cik}.json"] = sources_dir / "sec_submissions" / f"CIK{cik}.json"
     state = {"fail": set(), "seen": []}
 
@@ -62,7 +85,7 @@ def kit(*args, env):
 
 @pytest.fixture(scope="module")
 def added(sec_server, sources_dir, tmp_path_factory):
-    """A copy of the shipped data with SNOW (and its prices file) and MUR added."""
+    """A copy of the shipped data with SNOW (and its prices file), MUR and MRVL added."""
     folder = tmp_path_factory.mktemp("added")
     shutil.copytree(paths.shipped("data"), folder / "data")
     (folder / "data" / paths.MARKER).touch()
@@ -71,8 +94,9 @@ def added(sec_server, sources_dir, tmp_path_factory):
     snow = kit("data", "add", "SNOW", "--prices",
                str(sources_dir / "prices_recent" / "SNOW.csv"), env=env)
     mur = kit("data", "add", "mur", env=env)
-    assert snow.returncode == 0, snow.stderr
-    assert mur.returncode == 0, mur.stderr
+    mrvl = kit("data", "add", "MRVL", env=env)
+    for done in (snow, mur, mrvl):
+        assert done.returncode == 0, done.stderr
     return dict(env=env, dir=folder / "data", snow=snow, mur=mur, tmp=folder)
 
 
@@ -90,7 +114,7 @@ def test_added_companies_are_rows_marked_as_added_from_sec(added):
     assert companies.at["MUR", "cik"] == MUR
     assert companies.at["SNOW", "fiscal_year_end"] == "01-31"  # inferred from period ends
     assert companies.at["MUR", "fiscal_year_end"] == "12-31"
-    assert companies["added_from"].notna().sum() == 2  # the nine stay rows of additions/
+    assert companies["added_from"].notna().sum() == 3  # the nine stay rows of additions/
 
 
 def test_a_missing_submissions_document_adds_the_company_and_says_so(added):
@@ -117,7 +141,7 @@ def _frames(doc):
     return out
 
 
-@pytest.mark.parametrize("ticker, cik", [("SNOW", SNOW), ("MUR", MUR)])
+@pytest.mark.parametrize("ticker, cik", [("SNOW", SNOW), ("MUR", MUR), ("MRVL", MRVL)])
 def test_calendar_quarters_agree_with_every_sec_frame(added, sources_dir, ticker, cik):
     doc = json.loads((sources_dir / "sec_companyfacts" / f"CIK{cik}.json").read_text())
     frames = _frames(doc)
@@ -187,10 +211,45 @@ def test_the_summed_concepts_reconcile_with_the_one_they_replace(sources_dir):
     assert abs(total - parts) < 0.5e6
 
 
+def test_marvell_years_end_on_the_saturday_nearest_31_january_and_match_sec(added,
+                                                                              sources_dir):
+    """Marvell's fiscal years end 2024-02-03, 2025-02-01, 2026-01-31: the kit infers the
+    calendar, labels its quarters as Marvell does, and every quarterly SEC frame of its capex
+    and revenue concepts (SEC's latest value for the period) equals the kit's latest value
+    for that quarter (within the kit's rounding: later filings restate in tenths of a
+    million)."""
+    from kit.schema import ROUNDING_USD
+    companies = data.load_table("companies", added["dir"]).set_index("ticker")
+    assert companies.at["MRVL", "fiscal_year_end"] == "nearest-Sat-01/Q4"
+    fin = data.load_table("financials", added["dir"])
+    mrvl = fin[fin["ticker"] == "MRVL"].sort_values("published_date")
+    labels = mrvl.drop_duplicates("period_end_date").set_index("period_end_date")
+    for end, year, quarter in (("2024-02-03", 2024, 4), ("2025-05-03", 2026, 1),
+                               ("2026-01-31", 2026, 4)):
+        row = labels.loc[pd.Timestamp(end)]
+        assert (row["fiscal_year"], row["fiscal_quarter"]) == (year, quarter), end
+    doc = json.loads((sources_dir / "sec_companyfacts" / f"CIK{MRVL}.json").read_text())
+    concepts = {"purchases_of_property_and_equipment":
+                ["PaymentsToAcquirePropertyPlantAndEquipment"],
+                "revenue": ["RevenueFromContractWithCustomerExcludingAssessedTax", "Revenues"]}
+    checked = 0
+    for metric, names in concepts.items():
+        latest = mrvl[mrvl["metric"] == metric].groupby("period_end_date")["value_usd"].last()
+        for name in names:
+            for f in doc["facts"]["us-gaap"].get(name, {}).get("units", {}).get("USD", []):
+                if re.fullmatch(r"CY\d{4}Q\d", f.get("frame", "")) and "start" in f:
+                    assert abs(latest[pd.Timestamp(f["end"])] - f["val"]) <= ROUNDING_USD, f
+                    checked += 1
+    assert checked >= 20
+
+
 def test_added_companies_render_every_section(added):
     out = added["tmp"] / "reports"
-    done = kit("render", "SNOW", "MUR", "--out", str(out), "--no-progress", env=added["env"])
+    done = kit("render", "SNOW", "MUR", "MRVL", "--out", str(out), "--no-progress",
+               env=added["env"])
     assert done.returncode == 0, done.stderr
+    marvell = next(out.glob("MRVL-*.html")).read_text()
+    assert "FY26 Q1" in marvell and "FY27 Q1" in marvell  # quarters ending 2025-05-03, 2026-05-02
     snow = next(out.glob("SNOW-*.html")).read_text()
     mur = next(out.glob("MUR-*.html")).read_text()
     assert "No earnings release dates for SNOW in the sources (SEC has no submissions " \
@@ -362,3 +421,33 @@ def test_a_ticker_with_a_dot_is_named_with_the_spelling_sec_uses(sec_server, tmp
     res = kit("data", "add", "BRK.B", env=env)
     assert res.returncode == 2 and "SEC writes BRK.B as BRK-B" in res.stderr
     assert (folder / "companies.csv").read_bytes() == before
+
+
+@pytest.mark.robustness
+@pytest.mark.parametrize("ticker, says", [
+    ("LPA", "LPA: files under IFRS (ifrs-full facts, no us-gaap) with capex "
+            "(PurchaseOfPropertyPlantAndEquipmentClassifiedAsInvestingActivities) in USD from "
+            "20-F: no quarters"),
+    ("NOCAPEX", "NOCAPEX: no capex concept in its filings (looked for us-gaap "
+                "PaymentsToAcquirePropertyPlantAndEquipment, PaymentsToAcquireProductiveAssets"),
+])
+def test_a_filer_the_kit_cannot_brief_is_refused_with_the_reason(sec_server, tmp_path,
+                                                                 sources_dir, ticker, says):
+    folder, env = _data_copy(tmp_path, sec_server, sources_dir)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    res = kit("data", "add", ticker, env=env)
+    assert res.returncode == 2 and says in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_filer_without_revenue_is_added_with_that_gap_named(sec_server, tmp_path,
+                                                              sources_dir):
+    folder, env = _data_copy(tmp_path, sec_server, sources_dir)
+    res = kit("data", "add", "NOREV", env=env)
+    assert res.returncode == 0, res.stderr
+    assert ("note: NOREV: no revenue concept in its filings (looked for RevenueFromContract"
+            "WithCustomerExcludingAssessedTax, Revenues)") in res.stdout + res.stderr
+    fin = data.load_table("financials", folder)
+    metrics = set(fin.loc[fin["ticker"] == "NOREV", "metric"])
+    assert "purchases_of_property_and_equipment" in metrics and "revenue" not in metrics

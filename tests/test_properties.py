@@ -20,7 +20,10 @@ MONTH_END = st.sampled_from(["01-31", "02-28", "03-31", "04-30", "05-31", "06-30
 WEEKS = st.builds(lambda d, m, q: f"last-{d}-{m:02d}/Q{q}",
                   st.sampled_from(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
                   st.integers(1, 12), st.integers(1, 4))
-CALENDARS = st.one_of(MONTH_END, WEEKS)
+NEAREST = st.builds(lambda d, m, q: f"nearest-{d}-{m:02d}/Q{q}",
+                    st.sampled_from(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
+                    st.integers(1, 12), st.integers(1, 4))
+CALENDARS = st.one_of(MONTH_END, WEEKS, NEAREST)
 
 
 def _quarter_of(day: date) -> tuple[int, int]:
@@ -51,7 +54,7 @@ def test_fiscal_quarters_tile_the_fiscal_year(fye, year):
     for q, (start, end) in enumerate(bounds, start=1):
         assert periods.is_quarter(start, end)
         assert periods.fiscal_period(end, fye) == (year, q)
-    if fye.startswith("last-"):
+    if not fye[0].isdigit():  # 52-53 weeks
         lengths = [(e - s).days + 1 for s, e in bounds]
         assert sorted(lengths)[:3] == [91, 91, 91] and lengths[int(fye[-1]) - 1] in (91, 98)
 
@@ -113,3 +116,14 @@ def test_as_of_picks_the_latest_published_then_source_priority(versions, day):
     assert len(got) == 1
     assert got["value_usd"].iloc[0] == best[2]
     assert (got["published_date"] <= as_of).all()
+
+
+@given(CALENDARS, st.integers(1995, 2040))
+def test_a_calendar_is_inferred_back_from_twelve_years_of_its_periods(fye, first):
+    """Quarters and full years as a filer reports them give back the calendar: its kind
+    (month end, last weekday, nearest weekday), month and the quarter with the 53rd week."""
+    spans = []
+    for year in range(first, first + 12):  # twelve years hold a 53-week one
+        bounds = [periods.fiscal_quarter_bounds(year, q, fye) for q in (1, 2, 3, 4)]
+        spans += bounds + [(bounds[0][0], bounds[3][1])]
+    assert periods.infer_fiscal_year_end(spans) == fye

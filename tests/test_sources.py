@@ -1,4 +1,5 @@
 import filecmp
+import json
 import shutil
 from datetime import date
 
@@ -290,3 +291,21 @@ def test_a_year_to_date_figure_becomes_its_quarter_less_the_earlier_quarters_as_
     with pytest.raises(DataError, match=r"X purchases_of_property_and_equipment "
                                         r"2026-01-01\.\.2026-06-30: a year-to-date figure"):
         pipeline.ytd_quarters([half], "X")
+
+
+@pytest.mark.parametrize("cik, ticker, fye, metric, end, value, day", [
+    # Alphabet revenue Q4 2020: the year from the 10-K filed 2023-02-03 (182,527M) minus the
+    # nine months (125,629M), which is what Alphabet reported for the quarter
+    ("0001652044", "GOOGL", "12-31", "revenue", "2020-12-31", 56_898e6, "2023-02-03"),
+    # Nvidia capex Q4 FY2022: 976M for the year, 703M for nine months
+    ("0001045810", "NVDA", "last-Sun-01/Q4", "purchases_of_property_and_equipment",
+     "2022-01-30", 273e6, "2024-02-21"),
+])
+def test_a_quarter_whose_year_survives_only_in_a_later_filing_is_derived_and_dated_by_it(
+        sources_dir, cik, ticker, fye, metric, end, value, day):
+    from kit.sources import companyfacts
+    doc = json.loads((sources_dir / "sec_companyfacts" / f"CIK{cik}.json").read_text())
+    rows = companyfacts.facts_rows(doc, dict(ticker=ticker, cik=cik, fiscal_year_end=fye), "u")
+    (row,) = [r for r in rows if r["metric"] == metric and str(r["period_end_date"]) == end]
+    assert (row["value_usd"], str(row["published_date"]), row["derivation"]) == (
+        value, day, "ytd_difference")

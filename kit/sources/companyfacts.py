@@ -73,16 +73,32 @@ def flows(gaap: dict, concept: str) -> list[dict]:
 def _quarters(gaap: dict, concept: str, fye: str) -> dict[tuple[date, date], list[tuple]]:
     """Every version of every single quarter one concept gives, reported or from
     year-to-date figures of that concept (never mixing concepts): {(start, end): [(day,
-    value, facts used, their spans, derivation)]}."""
-    versions: dict[tuple[date, date, int], list[dict]] = {}  # by span and filing year
+    value, facts used, their spans, derivation)]}. Differences pair figures of one filing
+    year first; a quarter no filing year gives alone comes from figures of different filing
+    years (a full year that survives only as a later comparative), public from the later."""
+    by_year: dict[tuple[date, date, int], list[dict]] = {}  # by span and filing year
     for f in flows(gaap, concept):
         start, end = parse_day(f["start"]), parse_day(f["end"])
         filed = parse_day(f["filed"])
         if not is_fiscal_end(end, fye):
             continue  # e.g. a pre-IPO or transition period off the fiscal calendar
-        versions.setdefault((start, end, filing_year(filed, fye)), []).append(
+        by_year.setdefault((start, end, filing_year(filed, fye)), []).append(
             dict(value=float(f["val"]), filed=filed, form=f["form"], accn=f["accn"],
                  concept=f["concept"]))
+    by_span: dict[tuple[date, date, int], list[dict]] = {}
+    for (start, end, _year), found in by_year.items():
+        by_span.setdefault((start, end, 0), []).extend(found)
+    found = _differences(by_year)
+    for span, candidates in _differences(by_span).items():
+        found.setdefault(span, candidates)
+    return found
+
+
+def _differences(versions: dict[tuple[date, date, int], list[dict]]
+                 ) -> dict[tuple[date, date], list[tuple]]:
+    """The quarters `versions` (facts by span and vintage) give, reported or as differences
+    of two spans of one vintage: on each day a filing changed one of the parts, the value of
+    the parts then current."""
     geometry = [dict(start=a, end=b, vintage=v, value=0.0) for a, b, v in versions]
     found: dict[tuple[date, date], list[tuple]] = {}
     for q in periods.quarters_from_ytd(geometry, same_vintage="all"):
@@ -104,8 +120,8 @@ def facts_rows(doc: dict, company: dict, url: str,
     companyfacts lists every filing that reported a value (10-Q, 10-K, S-1, amendments),
     with its `filed` date, so the first publication and every later revision are known
     exactly. Spans that do not end on one of the company's fiscal quarter ends are skipped.
-    Year-to-date values give single quarters only where the spans line up and both come
-    from the same filing year (periods.quarters_from_ytd). On each day a filing changed one
+    Year-to-date values give single quarters where the spans line up: from one filing year
+    where that gives the quarter, else from two (see `_quarters`). On each day a filing changed one
     of its parts, a quarter gets the value of the parts then current, and a version is kept
     when that value differs from the one before by more than rounding. `source_id` names
     where the document came from (a live refresh, or a copy in additions/companyfacts/),
@@ -129,6 +145,8 @@ def facts_rows(doc: dict, company: dict, url: str,
             for day, value, current, spans, derivation in sorted(candidates, key=lambda c: c[0]):
                 if last is not None and abs(value - last) <= ROUNDING_USD:
                     continue  # the same figure, restated or repeated
+                if value < 0 and derivation == "ytd_difference":
+                    continue  # its parts are on different bases (one restated): no quarter
                 first = last is None
                 last = value
                 filings = ", ".join(f"{v['form']} {v['accn']} filed {v['filed']}"
@@ -143,6 +161,62 @@ def facts_rows(doc: dict, company: dict, url: str,
                     f"companyfacts ({url}): {detail}", derivation,
                     detail if len(current) > 1 else "", filed=day))
     return rows
+
+
+IFRS_CAPEX = "PurchaseOfPropertyPlantAndEquipmentClassifiedAsInvestingActivities"
+
+
+def check_usable(doc: dict, ticker: str) -> list[str]:
+    """Whether `kit data add` can make quarterly briefings from a companyfacts document:
+    DataError naming why not (no capex concept, with the concepts looked for; capex not in
+    USD; capex for full years only, as 20-F filers under IFRS give it), else the notes on
+    what the company will lack (no revenue concept)."""
+    facts = doc.get("facts", {})
+    if "us-gaap" not in facts and IFRS_CAPEX in facts.get("ifrs-full", {}):
+        found = facts["ifrs-full"][IFRS_CAPEX]["units"]
+        forms = sorted({f.get("form", "?") for fs in found.values() for f in fs})
+        spans = [dict(start=parse_day(f["start"]), end=parse_day(f["end"]), value=0.0)
+                 for fs in found.values() for f in fs if "start" in f]
+        what = "no quarters" if not periods.quarters_from_ytd(spans, same_vintage="none") \
+            else "the kit reads quarters from us-gaap concepts only"
+        raise DataError(f"{ticker}: files under IFRS (ifrs-full facts, no us-gaap) with capex "
+                        f"({IFRS_CAPEX}) in {', '.join(sorted(found))} from "
+                        f"{', '.join(forms)}: {what}, and the kit's briefings are quarterly "
+                        "in US dollars; it is not added")
+    gaap = facts.get("us-gaap", {})
+    looked = [c for concept in CONCEPTS["purchases_of_property_and_equipment"]
+              for c in concept.split("+")]
+    present = [c for c in looked if c in gaap]
+    if not present:
+        raise DataError(f"{ticker}: no capex concept in its filings (looked for us-gaap "
+                        f"{', '.join(looked)}, and ifrs-full {IFRS_CAPEX}); the kit's "
+                        "briefings are about capex, so it is not added")
+    units = sorted({u for c in present for u in gaap[c].get("units", {})})
+    if "USD" not in units:
+        raise DataError(f"{ticker}: capex ({', '.join(present)}) is in {', '.join(units)}, "
+                        "not US dollars; the kit compares figures in US dollars only, so it "
+                        "is not added")
+    spans = [dict(start=parse_day(f["start"]), end=parse_day(f["end"]), value=0.0)
+             for c in present for f in gaap[c]["units"].get("USD", []) if "start" in f]
+    if not periods.quarters_from_ytd(spans, same_vintage="none"):
+        raise DataError(f"{ticker}: capex ({', '.join(present)}) only for full years, never "
+                        "for a quarter or a year to date; the kit's briefings are quarterly, "
+                        "so it is not added")
+    revenue = CONCEPTS["revenue"]
+    return [] if any(c in gaap for c in revenue) else [
+        f"{ticker}: no revenue concept in its filings (looked for {', '.join(revenue)}): its "
+        "briefing shows capex without revenue or capex against revenue"]
+
+
+def off_calendar(doc: dict, fye: str) -> list[date]:
+    """The ends of quarters the company's 10-Q/10-K facts report that are not quarter ends
+    of the calendar `fye` (a year the company ended otherwise than its rule, say): the kit
+    leaves them out, and `kit data add` says so."""
+    ends = {parse_day(f["end"]) for concepts in doc.get("facts", {}).values()
+            for body in concepts.values() for unit in body.get("units", {}).values()
+            for f in unit if "start" in f and str(f.get("form", "")).startswith("10-")
+            and periods.is_quarter(parse_day(f["start"]), parse_day(f["end"]))}
+    return sorted(e for e in ends if not is_fiscal_end(e, fye))
 
 
 def fiscal_year_end(doc: dict, ticker: str) -> str:
