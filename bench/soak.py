@@ -25,7 +25,6 @@ Run: `make bench-soak` (about 20 minutes on 2 cores); `python bench/soak.py --ru
 from __future__ import annotations
 
 import argparse
-import http.server
 import os
 import random
 import shutil
@@ -41,6 +40,7 @@ from render import BIN, REPO, tree_rss  # noqa: E402
 
 sys.path.insert(0, str(REPO))
 from kit import data, paths  # noqa: E402
+from tests import replay  # noqa: E402
 
 TICKERS = ["META", "MSFT", "GOOGL", "AMZN", "ORCL", "AAPL", "NVDA", "TSLA", "CRWV"]
 
@@ -101,7 +101,7 @@ SEC_DOCS = {"0001640147": ("companyfacts",), "0000717423": ("companyfacts", "sub
             "0001045810": ("companyfacts", "submissions")}  # SNOW, MUR, NVDA
 
 
-def sec_server(sources: Path) -> http.server.ThreadingHTTPServer:
+def sec_server(sources: Path):
     """SEC's paths on 127.0.0.1, answered from the recorded documents (else 404)."""
     docs = {"/files/company_tickers.json": sources / "sec_company_tickers" / "company_tickers.json"}
     for cik, kinds in SEC_DOCS.items():
@@ -110,21 +110,7 @@ def sec_server(sources: Path) -> http.server.ThreadingHTTPServer:
                 sources / "sec_companyfacts" / f"CIK{cik}.json"
         if "submissions" in kinds:
             docs[f"/submissions/CIK{cik}.json"] = sources / "sec_submissions" / f"CIK{cik}.json"
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = docs[self.path].read_bytes() if self.path in docs else b""
-            self.send_response(200 if self.path in docs else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd
+    return replay.serve(docs)
 
 
 def together(commands: list[list[str]], env: dict) -> list[dict]:

@@ -1,14 +1,12 @@
 """`kit data add TICKER` from SEC filings, replayed from real recorded SEC documents served by
 a local server, and adding a company offline with one CSV row."""
 
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from datetime import date, datetime
 
 import pandas as pd
@@ -16,6 +14,7 @@ import pytest
 
 from kit import data, paths, periods
 from kit.sources import pipeline
+from tests import replay
 
 AGENT = "Kit Tests kit-tests@example.com"
 SNOW, MUR, NVDA, MRVL = "0001640147", "0000717423", "0001045810", "0001835632"
@@ -56,24 +55,8 @@ def sec_server(sources_dir, tmp_path_factory):
             sources_dir / "sec_companyfacts" / f"CIK{cik}.json"
     for cik in (MUR, NVDA, MRVL):
         docs[f"/submissions/CIK{cik}.json"] = sources_dir / "sec_submissions" / f"CIK{cik}.json"
-    state = {"fail": set(), "seen": []}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            state["seen"].append((self.path, self.headers.get("User-Agent")))
-            status = 500 if self.path in state["fail"] else 200 if self.path in docs else 404
-            body = docs[self.path].read_bytes() if status == 200 else b""
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    state["url"] = f"http://127.0.0.1:{httpd.server_address[1]}"
+    state: dict = {}
+    httpd = replay.serve(docs, state)
     yield state
     httpd.shutdown()
 

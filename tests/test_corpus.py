@@ -6,14 +6,12 @@ the kit's four quarters as of that filing (unless SEC's own figures for that yea
 up, which is named). The table is printed at the end of the test run."""
 
 import gzip
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import pytest
 from kit import data, paths
 from kit.schema import ROUNDING_USD
 from kit.sources.companyfacts import CONCEPTS
+from tests import replay
 
 pytestmark = pytest.mark.slow
 CORPUS = Path(__file__).parent / "corpus"
@@ -54,19 +53,8 @@ def corpus(sources_dir, tmp_path_factory):
         docs[f"/submissions/{path.name[:13]}.json"] = gzip.decompress(path.read_bytes())
     docs["/files/company_tickers.json"] = json.dumps(table).encode()
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = docs.get(self.path, b"")
-            self.send_response(200 if self.path in docs else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    state: dict = {}
+    httpd = replay.serve(docs, state)
 
     def add(ticker):
         out = folder / ticker
@@ -74,7 +62,7 @@ def corpus(sources_dir, tmp_path_factory):
         (out / paths.MARKER).touch()
         env = dict(os.environ, KIT_DATA_DIR=str(out), KIT_CACHE_DIR=str(folder / "cache"),
                    KIT_SEC_USER_AGENT="Kit Tests kit-tests@example.com",
-                   KIT_SEC_BASE_URL=f"http://127.0.0.1:{httpd.server_address[1]}")
+                   KIT_SEC_BASE_URL=state["url"])
         res = subprocess.run([sys.executable, "-m", "kit", "data", "add", ticker], env=env,
                              capture_output=True, text=True, timeout=600)
         return ticker, out, res
