@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TICKER ?= META
 AS_OF  ?=
 
-.PHONY: briefing test app data check refresh catalogs bench-explorer bench-render bench-archive bench-soak lint clean
+.PHONY: briefing test app data check refresh catalogs git-filter bench-explorer bench-render bench-archive bench-soak lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,18 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	mkdir -p $(VENV)/share/jupyter/voila/templates
 	cp -R share/jupyter/voila/templates/kit $(VENV)/share/jupyter/voila/templates/
 	$(BIN)/pybabel compile --statistics -d kit/locale -D kit  # the catalogs (setup.py does it for a wheel)
+	$(MAKE) --no-print-directory git-filter
 	touch $@
+
+## Strip outputs from notebooks/*.ipynb whenever they are staged (nbstripout as a git filter,
+## keeping cell ids; .gitattributes names the files). Run by the set-up; harmless outside git.
+git-filter:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git config filter.nbstripout.clean "'$(abspath $(BIN))/python' -m nbstripout --keep-id" && \
+	  git config filter.nbstripout.smudge cat && \
+	  git config filter.nbstripout.required true && \
+	  git config diff.ipynb.textconv "'$(abspath $(BIN))/python' -m nbstripout --keep-id -t" && \
+	  echo "git filter: notebooks/*.ipynb are staged without outputs (nbstripout)"; fi
 
 ## Render a briefing from the shipped data and print the path of the HTML.
 briefing: $(VENV)/.installed

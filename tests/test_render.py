@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -148,3 +149,30 @@ def test_kernels_talk_over_private_sockets_not_tcp():
     finally:
         kernel.shutdown()
     assert not os.path.exists(kernel._sockets)
+
+
+def test_a_notebook_staged_with_outputs_is_stored_without_them(tmp_path):
+    """In a fresh clone after the set-up's `make git-filter`, a shipped notebook run and
+    saved with outputs is staged clean (nbstripout as a git filter), its cell ids kept."""
+    repo = Path(render.__file__).resolve().parent.parent
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    res = subprocess.run(["make", "--no-print-directory", "git-filter", f"VENV={sys.prefix}"],
+                         cwd=clone, capture_output=True, text=True)
+    assert res.returncode == 0 and "staged without outputs" in res.stdout, res.stderr
+    path = clone / "notebooks" / "briefing.ipynb"
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for i, cell in enumerate(code):
+        cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["an output\n"]}]
+        cell["execution_count"] = i + 1
+    path.write_text(json.dumps(nb, indent=1) + "\n")
+    subprocess.run(["git", "add", "notebooks/briefing.ipynb"], cwd=clone, check=True)
+    staged = subprocess.run(["git", "show", ":notebooks/briefing.ipynb"], cwd=clone,
+                            capture_output=True, text=True, check=True).stdout
+    assert "an output" not in staged
+    kept = json.loads(staged)
+    assert [c["id"] for c in kept["cells"]] == [c["id"] for c in nb["cells"]]
+    assert all(not c["outputs"] and c["execution_count"] is None
+               for c in kept["cells"] if c["cell_type"] == "code")
+    assert "an output" in path.read_text()  # the user's file keeps what they saw
