@@ -11,6 +11,7 @@ offline) with tooltips and the peer chart's drop-down.
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import altair as alt
@@ -67,10 +68,26 @@ def localized(spec: dict) -> dict:
 
 def interactive(spec: dict) -> dict:
     """The mimebundle of an offline JupyterChart widget showing `spec`."""
-    alt.JupyterChart.enable_offline()
-    chart = (alt.LayerChart if "layer" in spec else alt.Chart).from_dict(spec, validate=False)
-    data = alt.JupyterChart(chart, embed_options=EMBED_OPTIONS)._repr_mimebundle_()
+    data = widget(spec)._repr_mimebundle_()
     return data[0] if isinstance(data, tuple) else data
+
+
+def widget(spec: dict) -> alt.JupyterChart:
+    """An offline JupyterChart of `spec`, its missing values (NaN) sent as null: a widget's
+    state is strict JSON, and a NaN fails its serialization in JupyterLab."""
+    alt.JupyterChart.enable_offline()
+    spec = finite(spec)
+    chart = (alt.LayerChart if "layer" in spec else alt.Chart).from_dict(spec, validate=False)
+    return alt.JupyterChart(chart, embed_options=EMBED_OPTIONS)
+
+
+def finite(value):
+    """`value` (a spec) with every NaN or infinite number replaced by None."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 alt.renderers.register("kit", _renderer)

@@ -77,3 +77,16 @@ def test_intensity_chart_keeps_quarters_in_time_order_when_a_measure_starts_late
     order = spec["encoding"]["x"]["sort"]
     ends = b.quarters.set_index("quarter_label").loc[order, "period_end_date"]
     assert ends.is_monotonic_increasing
+
+
+def test_no_missing_value_reaches_a_widget_in_jupyterlab():
+    """JupyterLab's interactive chart is a widget whose state must be strict JSON: a NaN in
+    the data ("Message serialization failed: Out of range float values") is sent as null."""
+    import json
+
+    b = metrics.load_briefing("META")
+    spec = charts.peer_chart(b.peers, "META").to_dict()
+    assert "NaN" in json.dumps(spec)  # the peers without a comparable source
+    state = charts.widget(spec).spec
+    json.dumps(state, allow_nan=False)  # raises on NaN or infinity
+    assert len(state["datasets"]) == len(spec["datasets"])
