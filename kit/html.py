@@ -182,8 +182,7 @@ def _document(nb, title: str) -> str:
             for out in cell.get("outputs", []):
                 html, charts = _output_html(out, charts)
                 body.append(html)
-    embed = EMBED % json.dumps(_("This chart could not be drawn: ")).replace("</", "<\\/")
-    scripts = f"<script>{vega_bundle()}</script><script>{embed}</script>" if charts else ""
+    scripts = chart_scripts() if charts else ""
     fingerprint = nb.get("metadata", {}).get("kit", {}).get("fingerprint")
     if fingerprint:
         body.append('<footer class="meta"><p>' + escape(_(
@@ -191,6 +190,12 @@ def _document(nb, title: str) -> str:
             "visible on the briefing's date): `kit render` renders this page again only when "
             "it changes.").format(fingerprint=fingerprint)) + "</p></footer>")
     return document(title, "".join(body), scripts, stamp(fingerprint, _summary(nb)))
+
+
+def chart_scripts() -> str:
+    """The inlined Vega bundle and the script that draws every `div.chart` from its spec."""
+    embed = EMBED % json.dumps(_("This chart could not be drawn: ")).replace("</", "<\\/")
+    return f"<script>{vega_bundle()}</script><script>{embed}</script>"
 
 
 def stamp(fingerprint: str | None, summary: dict | None) -> str:

@@ -129,7 +129,8 @@ def execute(kernel: WarmKernel, source, name: str, job: Job, folder: Path,
 
     start = time.perf_counter()
     nb = copy.deepcopy(source)
-    nb.metadata["kit"] = {"fingerprint": job.fingerprint, "content_sha256": ""}  # sealed by write
+    nb.metadata["kit"] = {**nb.metadata.get("kit", {}), "fingerprint": job.fingerprint,
+                          "content_sha256": ""}  # sealed by write
     with i18n.language(job.lang):  # the text cells in the briefing's language
         i18n.translate_notebook(nb)
     tmp = atomic.temp_path(folder, ".ipynb")
