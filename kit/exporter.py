@@ -11,6 +11,7 @@ inlined Vega bundle, and nothing is loaded from the network (a Content-Security-
 
 from __future__ import annotations
 
+import base64
 import json
 from html import escape
 from pathlib import Path
@@ -24,6 +25,14 @@ from traitlets import default
 from kit import html
 
 TEMPLATES = Path(__file__).parent / "templates"
+WIDGETS = Path(__file__).parent / "widgets"  # @jupyter-widgets/html-manager (its README)
+
+
+def widget_manager() -> str:
+    """The widget manager that draws stored widget views offline, as a data: URL (inline,
+    it cannot tell webpack where it was loaded from)."""
+    (path,) = WIDGETS.glob("html-manager-*-embed.js")
+    return "data:text/javascript;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def mathml(tex: str, display: bool = False) -> str:
@@ -72,8 +81,10 @@ class KitExporter(HTMLExporter):
 
     def _init_resources(self, resources):
         resources = super()._init_resources(resources)
-        resources["kit_csp"] = html.CSP
+        resources["kit_csp"] = html.CSP.replace("script-src ", "script-src data: ", 1).replace(
+            "img-src data:", "img-src data: blob:", 1)  # the widget manager; Image widgets
         resources["kit_vegalite_mimes"] = html.VEGALITE_MIMES
+        resources["kit_widget_manager"] = widget_manager()
         return resources
 
     def default_filters(self):

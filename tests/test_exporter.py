@@ -14,8 +14,9 @@ from tests.test_browser import offline_page
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = Path(__file__).parent / "notebooks"
-CASES = sorted(p.relative_to(NOTEBOOKS).as_posix() for p in NOTEBOOKS.rglob("*.ipynb")
-               if p.name != "Widget_List.ipynb")  # stored widget views: not yet drawn offline
+CASES = sorted(p.relative_to(NOTEBOOKS).as_posix() for p in NOTEBOOKS.rglob("*.ipynb"))
+VIEWS = 'script[type="application/vnd.jupyter.widget-view+json"]'
+DRAWN = "el => el.parentElement.querySelectorAll('[class*=widget-]').length"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -50,12 +51,22 @@ def _visible_lines(nb) -> list[str]:
 def test_a_notebook_exported_to_kit_shows_everything_offline(case, exported):
     kit, html = exported[case]
     nb = nbformat.read(NOTEBOOKS / case, as_version=4)
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = {k for k, m in state.get("state", {}).items() if "model_name" in m}
+    stored = [out for c in nb.cells for out in c.get("outputs", [])
+              if out.get("data", {}).get("application/vnd.jupyter.widget-view+json", {})
+              .get("model_id") in models]  # views of a whole stored model
     with offline_page() as (page, requests, _errors):
         page.goto(kit.resolve().as_uri())
         page.wait_for_load_state("load")
+        if stored:  # the widget manager draws them once the page has loaded
+            page.wait_for_function(f"[...document.querySelectorAll('{VIEWS}')]"
+                                   f".filter({DRAWN}).length >= {len(stored)}", timeout=20000)
+        drawn = page.eval_on_selector_all(VIEWS, f"els => els.filter({DRAWN}).length")
         text = " ".join(page.inner_text("body").split())
-        images = page.eval_on_selector_all(
-            "img", "els => els.map(el => [el.complete && el.naturalWidth > 0, el.alt])")
+        images = page.eval_on_selector_all(  # outputs' and markdown's (not widgets')
+            "img:not(.widget-image)",
+            "els => els.map(el => [el.complete && el.naturalWidth > 0, el.alt])")
         maths = page.eval_on_selector_all(
             "math", "els => els.map(el => el.getBoundingClientRect().width * "
                     "el.getBoundingClientRect().height)")
@@ -67,6 +78,7 @@ def test_a_notebook_exported_to_kit_shows_everything_offline(case, exported):
         stock_images = page.eval_on_selector_all(
             "img", "els => els.map(el => [el.complete && el.naturalWidth > 0, el.alt])")
     assert asked == []  # nothing from the network (the stock page asks CDNs)
+    assert drawn >= len(stored)  # a widget drawn for each view the notebook stored
     assert outputs == stock  # no output dropped
     assert len(images) == len(stock_images)
     assert [ok for ok, _ in images] == [ok for ok, _ in stock_images]  # every image that loads
