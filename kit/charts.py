@@ -52,6 +52,7 @@ def _renderer(spec: dict, **kwargs) -> dict:
     """The Vega-Lite spec, which the HTML export embeds; in an interactive session also an
     interactive chart for JupyterLab (its own Vega-Lite 6 renderer, loaded from vl-convert,
     not a CDN). Kernels that `kit render` starts set KIT_EXPORT and make only the spec."""
+    spec = finite(spec)  # a missing value as null: kernel messages are strict JSON
     bundle = {VEGALITE_MIME: localized(spec)}
     if not os.environ.get("KIT_EXPORT"):
         bundle.update(interactive(spec))
@@ -76,7 +77,7 @@ def widget(spec: dict) -> alt.JupyterChart:
     """An offline JupyterChart of `spec`, its missing values (NaN) sent as null: a widget's
     state is strict JSON, and a NaN fails its serialization in JupyterLab."""
     alt.JupyterChart.enable_offline()
-    spec = finite(spec)
+    spec = finite(spec)  # the widget's state, strict JSON too
     chart = (alt.LayerChart if "layer" in spec else alt.Chart).from_dict(spec, validate=False)
     return alt.JupyterChart(chart, embed_options=EMBED_OPTIONS)
 

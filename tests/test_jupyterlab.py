@@ -151,6 +151,10 @@ def test_briefing_charts_in_jupyterlab_are_readable_with_tooltips_and_a_working_
         f"([el, old]) => JSON.stringify(({lines})(el)) !== JSON.stringify(old)",
         arg=[peers.element_handle(), before], timeout=10000)
     assert not outside, f"requests left the server: {outside[:3]}"
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60000)  # all cells run
+    red = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'],"
+                       " .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
+    assert red.count() == 0, red.all_inner_texts()[:3]  # no error or warning output
     # File > Save and Export Notebook As lists the exporters this API returns
     exporters = json.load(urllib.request.urlopen(f"{url}/api/nbconvert?token={TOKEN}"))
     assert exporters["kit"]["output_mimetype"] == "text/html"
