@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 TICKER ?= META
 AS_OF  ?=
 
-.PHONY: briefing test app data check refresh catalogs git-filter bench-explorer bench-render bench-archive bench-soak lint clean
+.PHONY: briefing test app data check refresh catalogs git-filter bench-explorer bench-render bench-archive bench-soak bench-lab lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ bench-archive: $(VENV)/.installed
 ## Soak: 50 batches, then 4 renders at once for 10 minutes; leaks of kernels, files, memory.
 bench-soak: $(VENV)/.installed
 	$(BIN)/python bench/soak.py
+
+## JupyterLab's Run All of the briefing against kit render's cell time (needs Chromium).
+bench-lab: $(VENV)/.installed
+	$(BIN)/python bench/lab.py
 
 ## After changing any text: collect every string into kit/locale/kit.pot, merge it into each
 ## language's catalog (translate what `pybabel update` leaves empty or fuzzy), compile them.
