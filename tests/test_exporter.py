@@ -63,6 +63,10 @@ def test_a_notebook_exported_to_kit_shows_everything_offline(case, exported):
             page.wait_for_function(f"[...document.querySelectorAll('{VIEWS}')]"
                                    f".filter({DRAWN}).length >= {len(stored)}", timeout=20000)
         drawn = page.eval_on_selector_all(VIEWS, f"els => els.filter({DRAWN}).length")
+        charts = page.eval_on_selector_all("div.chart", "els => els.length")
+        if charts:  # Vega-Lite outputs, drawn by the inlined Vega bundle
+            page.wait_for_function("[...document.querySelectorAll('div.chart')]"
+                                   ".every(el => el.querySelector('svg'))", timeout=20000)
         text = " ".join(page.inner_text("body").split())
         images = page.eval_on_selector_all(  # outputs' and markdown's (not widgets')
             "img:not(.widget-image)",
@@ -79,6 +83,9 @@ def test_a_notebook_exported_to_kit_shows_everything_offline(case, exported):
             "img", "els => els.map(el => [el.complete && el.naturalWidth > 0, el.alt])")
     assert asked == []  # nothing from the network (the stock page asks CDNs)
     assert drawn >= len(stored)  # a widget drawn for each view the notebook stored
+    vegalite = [out for c in nb.cells for out in c.get("outputs", [])
+                if any(m.startswith("application/vnd.vegalite") for m in out.get("data", {}))]
+    assert charts == len(vegalite)
     assert outputs == stock  # no output dropped
     assert len(images) == len(stock_images)
     assert [ok for ok, _ in images] == [ok for ok, _ in stock_images]  # every image that loads
