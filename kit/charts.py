@@ -76,10 +76,36 @@ def interactive(spec: dict) -> dict:
 def widget(spec: dict) -> alt.JupyterChart:
     """An offline JupyterChart of `spec`, its missing values (NaN) sent as null: a widget's
     state is strict JSON, and a NaN fails its serialization in JupyterLab."""
-    alt.JupyterChart.enable_offline()
+    offline()
     spec = finite(spec)  # the widget's state, strict JSON too
     chart = (alt.LayerChart if "layer" in spec else alt.Chart).from_dict(spec, validate=False)
     return alt.JupyterChart(chart, embed_options=EMBED_OPTIONS)
+
+
+def offline() -> None:
+    """Altair's JupyterChart offline (Vega from vl-convert, not a CDN). Its script is built by
+    vl-convert in over a second, in every new kernel: the kit keeps it in its cache, per
+    Altair and vl-convert version, and gives it to JupyterChart as `enable_offline` would."""
+    chart = alt.JupyterChart
+    if chart._is_offline:
+        return
+    import vl_convert
+
+    from kit.paths import cache_dir
+    path = cache_dir() / f"jupyterchart-{alt.__version__}-vl-convert-{vl_convert.__version__}.js"
+    try:
+        chart._esm, chart._is_offline = path.read_text(encoding="utf-8"), True
+        return
+    except OSError:
+        pass
+    chart.enable_offline()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(chart._esm, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower
 
 
 def finite(value):

@@ -90,3 +90,20 @@ def test_no_missing_value_reaches_a_widget_in_jupyterlab():
     state = charts.widget(spec).spec
     json.dumps(state, allow_nan=False)  # raises on NaN or infinity
     assert len(state["datasets"]) == len(spec["datasets"])
+
+
+def test_jupyterchart_script_is_built_once_and_kept_in_the_cache(tmp_path, monkeypatch):
+    """A new kernel's first chart in JupyterLab need not build Altair's offline script (over
+    a second): the kit keeps the one vl-convert built, and gives back the same."""
+    import altair as alt
+
+    monkeypatch.setenv("KIT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(alt.JupyterChart, "_is_offline", False)
+    monkeypatch.setattr(alt.JupyterChart, "_esm", alt.JupyterChart._esm)
+    charts.offline()
+    built = alt.JupyterChart._esm
+    (kept,) = tmp_path.glob("jupyterchart-*.js")
+    assert kept.read_text(encoding="utf-8") == built and len(built) > 100_000
+    alt.JupyterChart._is_offline, alt.JupyterChart._esm = False, ""
+    charts.offline()  # a new kernel: read back, not built
+    assert alt.JupyterChart._is_offline and alt.JupyterChart._esm == built
