@@ -16,6 +16,7 @@ year is named after the calendar year of the month-end its year end falls on or 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 
 import pandas as pd
 
@@ -125,6 +126,7 @@ def _is_quarter_of(start: date, end: date, fye: str) -> bool:
         return False
 
 
+@cache  # every quarter of every row asks: pandas' offsets take tens of microseconds each
 def fiscal_year_end_date(fiscal_year: int, fye: str) -> date:
     """The last day of a fiscal year: a month's last day, or pandas' FY5253 year end on or
     near it (the last <Day> of the month, or the <Day> nearest its last day)."""
