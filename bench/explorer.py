@@ -17,11 +17,9 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import vl_convert
@@ -29,10 +27,11 @@ import vl_convert
 from kit import paths
 from kit.explore import Explorer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lab import CHROMIUM, TOKEN, serve  # noqa: E402  (JupyterLab on localhost)
+
 CHANGES = 21
 TARGET_MS = 150
-TOKEN = "kit-bench"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 # In the page: pick `tickers` in the list, then wait for the frame where the chart's legend
 # names exactly them; the elapsed milliseconds.
@@ -79,25 +78,8 @@ def in_browser() -> tuple[list[float], list[int]]:
     from playwright.sync_api import sync_playwright
 
     tmp = Path(tempfile.mkdtemp(prefix="kit-bench-"))
-    (tmp / "root").mkdir()
-    shutil.copy(paths.notebook("explore.ipynb"), tmp / "root")
-    port = 8900 + os.getpid() % 500
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "rt"),
-           "JUPYTER_CONFIG_DIR": str(tmp / "cfg")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-         f"--ServerApp.root_dir={tmp / 'root'}", f"--LabApp.workspaces_dir={tmp / 'ws'}",
-         f"--LabApp.user_settings_dir={tmp / 'set'}", "--allow-root"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    server, url = serve(tmp, paths.notebook("explore.ipynb"))
     try:
-        for _ in range(180):
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -40,13 +40,15 @@ def kit_cell_seconds(tmp: Path) -> float:
     return sum(c["metadata"].get("papermill", {}).get("duration") or 0 for c in cells)
 
 
-def serve(tmp: Path) -> tuple[subprocess.Popen, str]:
+def serve(tmp: Path, notebook: Path) -> tuple[subprocess.Popen, str]:
+    """JupyterLab on a free localhost port, its root `tmp`/root holding a copy of
+    `notebook`, its state under `tmp`: the process and its URL once it answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = tmp / "root"
     root.mkdir()
-    shutil.copy(REPO / "notebooks" / "briefing.ipynb", root)
+    shutil.copy(notebook, root)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
            "JUPYTER_CONFIG_DIR": str(tmp / "config")}
     proc = subprocess.Popen(
@@ -88,7 +90,7 @@ def main() -> int:
         baseline = kit_cell_seconds(tmp)
         cells = sum(c["cell_type"] == "code" for c in json.loads(
             (REPO / "notebooks" / "briefing.ipynb").read_text())["cells"])
-        proc, url = serve(tmp)
+        proc, url = serve(tmp, REPO / "notebooks" / "briefing.ipynb")
         times = []
         try:
             with sync_playwright() as p:
