@@ -561,13 +561,14 @@ def add(tickers: list[str], agent: str | None = None, *, client: Client | None =
             log(f"note: {t}: no submissions document ({err}): added without earnings release "
                 "dates, so its figures are dated by their 10-Q/10-K filings and its briefing "
                 "has no stock reactions")
+        spans = companyfacts.report_spans(facts)
         company = dict(ticker=t, company_name=table[t]["title"], cik=cik,
-                       fiscal_year_end=companyfacts.fiscal_year_end(facts, t), capex_concept="",
+                       fiscal_year_end=companyfacts.fiscal_year_end(spans, t), capex_concept="",
                        capex_metric="purchases_of_property_and_equipment",
                        capex_definition=ADDED_DEFINITION, guidance_basis="",
                        guidance_basis_note="", added_from="sec",
                        source_url=f"https://data.sec.gov/submissions/CIK{cik}.json")
-        off = companyfacts.off_calendar(facts, company["fiscal_year_end"])
+        off = companyfacts.off_calendar(spans, company["fiscal_year_end"])
         if off:
             log(f"note: {t}: {len(off)} quarter(s) in its filings end off its fiscal calendar "
                 f"{company['fiscal_year_end']} and are left out (latest: "

@@ -86,8 +86,8 @@ def _quarters(gaap: dict, concept: str, fye: str) -> dict[tuple[date, date], lis
             dict(value=float(f["val"]), filed=filed, form=f["form"], accn=f["accn"],
                  concept=f["concept"]))
     by_span: dict[tuple[date, date, int], list[dict]] = {}
-    for (start, end, _year), found in by_year.items():
-        by_span.setdefault((start, end, 0), []).extend(found)
+    for (start, end, _year), facts in by_year.items():
+        by_span.setdefault((start, end, 0), []).extend(facts)
     found = _differences(by_year)
     for span, candidates in _differences(by_span).items():
         found.setdefault(span, candidates)
@@ -175,10 +175,8 @@ def check_usable(doc: dict, ticker: str) -> list[str]:
     if "us-gaap" not in facts and IFRS_CAPEX in facts.get("ifrs-full", {}):
         found = facts["ifrs-full"][IFRS_CAPEX]["units"]
         forms = sorted({f.get("form", "?") for fs in found.values() for f in fs})
-        spans = [dict(start=parse_day(f["start"]), end=parse_day(f["end"]), value=0.0)
-                 for fs in found.values() for f in fs if "start" in f]
-        what = "no quarters" if not periods.quarters_from_ytd(spans, same_vintage="none") \
-            else "the kit reads quarters from us-gaap concepts only"
+        what = "the kit reads quarters from us-gaap concepts only" if _gives_quarters(
+            [f for fs in found.values() for f in fs]) else "no quarters"
         raise DataError(f"{ticker}: files under IFRS (ifrs-full facts, no us-gaap) with capex "
                         f"({IFRS_CAPEX}) in {', '.join(sorted(found))} from "
                         f"{', '.join(forms)}: {what}, and the kit's briefings are quarterly "
@@ -196,9 +194,7 @@ def check_usable(doc: dict, ticker: str) -> list[str]:
         raise DataError(f"{ticker}: capex ({', '.join(present)}) is in {', '.join(units)}, "
                         "not US dollars; the kit compares figures in US dollars only, so it "
                         "is not added")
-    spans = [dict(start=parse_day(f["start"]), end=parse_day(f["end"]), value=0.0)
-             for c in present for f in gaap[c]["units"].get("USD", []) if "start" in f]
-    if not periods.quarters_from_ytd(spans, same_vintage="none"):
+    if not _gives_quarters([f for c in present for f in gaap[c]["units"].get("USD", [])]):
         raise DataError(f"{ticker}: capex ({', '.join(present)}) only for full years, never "
                         "for a quarter or a year to date; the kit's briefings are quarterly, "
                         "so it is not added")
@@ -208,25 +204,35 @@ def check_usable(doc: dict, ticker: str) -> list[str]:
         "briefing shows capex without revenue or capex against revenue"]
 
 
-def off_calendar(doc: dict, fye: str) -> list[date]:
-    """The ends of quarters the company's 10-Q/10-K facts report that are not quarter ends
-    of the calendar `fye` (a year the company ended otherwise than its rule, say): the kit
-    leaves them out, and `kit data add` says so."""
-    ends = {parse_day(f["end"]) for concepts in doc.get("facts", {}).values()
-            for body in concepts.values() for unit in body.get("units", {}).values()
-            for f in unit if "start" in f and str(f.get("form", "")).startswith("10-")
-            and periods.is_quarter(parse_day(f["start"]), parse_day(f["end"]))}
-    return sorted(e for e in ends if not is_fiscal_end(e, fye))
+def _gives_quarters(facts: list[dict]) -> bool:
+    """Whether facts over periods give a single quarter: one reported, or two years to date
+    a quarter apart (periods.quarters_from_ytd, across filings)."""
+    spans = [dict(start=parse_day(f["start"]), end=parse_day(f["end"]), value=0.0)
+             for f in facts if "start" in f]
+    return bool(periods.quarters_from_ytd(spans, same_vintage="none"))
 
 
-def fiscal_year_end(doc: dict, ticker: str) -> str:
-    """The fiscal calendar of a company, from the periods of its 10-K and 10-Q facts."""
-    spans = {(parse_day(f["start"]), parse_day(f["end"]))
-             for concepts in doc.get("facts", {}).values() for body in concepts.values()
-             for unit in body.get("units", {}).values() for f in unit
-             if "start" in f and str(f.get("form", "")).startswith("10-")}
+def report_spans(doc: dict) -> list[tuple[date, date]]:
+    """The (start, end) of every period the company's 10-K and 10-Q facts cover."""
+    return sorted({(parse_day(f["start"]), parse_day(f["end"]))
+                   for concepts in doc.get("facts", {}).values() for body in concepts.values()
+                   for unit in body.get("units", {}).values() for f in unit
+                   if "start" in f and str(f.get("form", "")).startswith("10-")})
+
+
+def off_calendar(spans: list[tuple[date, date]], fye: str) -> list[date]:
+    """The ends of quarters among `spans` (report_spans) that are not quarter ends of the
+    calendar `fye` (a year the company ended otherwise than its rule, say): the kit leaves
+    them out, and `kit data add` says so."""
+    return sorted({end for start, end in spans
+                   if periods.is_quarter(start, end) and not is_fiscal_end(end, fye)})
+
+
+def fiscal_year_end(spans: list[tuple[date, date]], ticker: str) -> str:
+    """The fiscal calendar of a company, from the periods of its 10-K and 10-Q facts
+    (report_spans)."""
     try:
-        return periods.infer_fiscal_year_end(sorted(spans))
+        return periods.infer_fiscal_year_end(spans)
     except ValueError as err:
         raise DataError(f"{ticker}: cannot tell its fiscal calendar from its filings ({err})"
                         ) from None
