@@ -12,7 +12,9 @@ inlined Vega bundle, and nothing is loaded from the network (a Content-Security-
 from __future__ import annotations
 
 import base64
+import itertools
 import json
+from functools import cache
 from html import escape
 from pathlib import Path
 
@@ -28,6 +30,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 WIDGETS = Path(__file__).parent / "widgets"  # @jupyter-widgets/html-manager (its README)
 
 
+@cache  # 1.9 MB read and encoded once per process, not once per export
 def widget_manager() -> str:
     """The widget manager that draws stored widget views offline, as a data: URL (inline,
     it cannot tell webpack where it was loaded from)."""
@@ -90,7 +93,7 @@ class KitExporter(HTMLExporter):
     def default_filters(self):
         yield from super().default_filters()
         yield ("latex_to_mathml", latex_output)
-        yield ("vegalite_chart", _chart)
+        yield ("vegalite_chart", self._chart)
 
     @property
     def default_config(self):  # Vega-Lite first, where a notebook has it
@@ -115,19 +118,16 @@ class KitExporter(HTMLExporter):
             nb, resources = Exporter.from_notebook_node(self, nb, resources, **kw)
             name = (resources.get("metadata") or {}).get("name") or "notebook"
             return html.notebook_to_html(nb, fallback=name), resources
+        self._chart_ids = itertools.count(1)  # chart-1, chart-2 … in each page
         page, resources = super().from_notebook_node(nb, resources, **kw)
         if 'class="chart kit-chart"' in page:  # the Vega bundle once, and the drawing
             page = page.replace("</body>", html.chart_scripts() + "</body>", 1)
         return page, resources
 
-
-_IDS = iter(range(1, 1 << 62))
-
-
-def _chart(spec: dict) -> str:
-    """A Vega-Lite output as the kit draws charts: a div and its spec."""
-    cid = f"chart-{next(_IDS)}"
-    text = json.dumps(html.page_wide(spec), separators=(",", ":"), sort_keys=True)
-    text = text.replace("</", "<\\/")
-    return (f'<div class="chart kit-chart" id="{cid}"></div><script type="application/json" '
-            f'id="{cid}-spec">{text}</script>')
+    def _chart(self, spec: dict) -> str:
+        """A Vega-Lite output as the kit draws charts: a div and its spec."""
+        cid = f"chart-{next(self._chart_ids)}"
+        text = json.dumps(html.page_wide(spec), separators=(",", ":"), sort_keys=True)
+        text = text.replace("</", "<\\/")
+        return (f'<div class="chart kit-chart" id="{cid}"></div><script '
+                f'type="application/json" id="{cid}-spec">{text}</script>')
