@@ -327,8 +327,11 @@ def write_index(result: BatchResult, stems: list[str], timeline: bool = False) -
     timelines: dict[str, list] = {t: [] for t in tickers}
     for stem in sorted(entries):  # by date within each company
         ticker, day = split_stem(stem)
-        before = rel.loc[(rel["ticker"] == ticker) & (rel["release_date"] <= day), "release_date"]
-        release = sessions.get(stem, before.max() if not before.empty else None)
+        release = sessions.get(stem)
+        if release is None:  # not a release's session: the latest release by its date
+            before = rel.loc[(rel["ticker"] == ticker) & (rel["release_date"] <= day),
+                             "release_date"]
+            release = before.max() if not before.empty else None
         timelines[ticker].append({**entries[stem], "release_date": release})
     every_release = all(s in sessions for s, e in entries.items() if "file" in e)
     title = _("AI-infrastructure briefings at every earnings release") if every_release \
