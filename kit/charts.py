@@ -10,17 +10,31 @@ offline) with tooltips and the peer chart's drop-down.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import sys
 
-import altair as alt
 import pandas as pd
 
 from kit import i18n, periods
 from kit.i18n import N_, _
 from kit.metrics import METRIC_NAMES, fiscal_year_label, metric_name, outlook_text
 from kit.schema import COMPARABLE, SUMS
+
+# jsonschema, which altair imports, imports rfc3987_syntax when it is installed (Jupyter
+# Server's dependencies install it) for an "iri" format check nothing here uses; building its
+# grammar is about 1.5 s of a fresh kernel's Run All. It is held off while altair loads, and
+# importable again after (kit.kernels skips it for good in the kernels the kit starts).
+_HELD = [name for name in ("rfc3987_syntax",) if name not in sys.modules]
+sys.modules.update(dict.fromkeys(_HELD))
+try:
+    import altair as alt
+finally:
+    for name in _HELD:
+        if sys.modules.get(name, 0) is None:
+            del sys.modules[name]
 
 VEGALITE_MIME = "application/vnd.vegalite.v6+json"
 # vega-embed in JupyterLab: SVG, and a menu that saves SVG or PNG in the browser (no links
@@ -75,17 +89,23 @@ def interactive(spec: dict) -> dict:
 
 def widget(spec: dict) -> alt.JupyterChart:
     """An offline JupyterChart of `spec`, its missing values (NaN) sent as null: a widget's
-    state is strict JSON, and a NaN fails its serialization in JupyterLab."""
+    state is strict JSON, and a NaN fails its serialization in JupyterLab.
+
+    The widget is given the spec as it is, not an Altair chart rebuilt from it: rebuilding and
+    validating it again took 0.07-0.17 s a chart in every interactive run. It then keeps no
+    Python copy of the chart's parameters and selections (`.params`, `.selections`), which the
+    kit never reads; in the browser, drop-downs, tooltips and selections work as before."""
     offline()
-    spec = finite(spec)  # the widget's state, strict JSON too
-    chart = (alt.LayerChart if "layer" in spec else alt.Chart).from_dict(spec, validate=False)
-    return alt.JupyterChart(chart, embed_options=EMBED_OPTIONS)
+    chart = alt.JupyterChart(None, embed_options=EMBED_OPTIONS)  # None: sets no spec
+    chart.spec = finite(spec)
+    return chart
 
 
 def offline() -> None:
     """Altair's JupyterChart offline (Vega from vl-convert, not a CDN). Its script is built by
     vl-convert in over a second, in every new kernel: the kit keeps it in its cache, per
-    Altair and vl-convert version, and gives it to JupyterChart as `enable_offline` would."""
+    Altair and vl-convert version, and gives it to JupyterChart as `enable_offline` would,
+    wrapped so that a page compiles it once however many charts it shows (`once`)."""
     chart = alt.JupyterChart
     if chart._is_offline:
         return
@@ -94,18 +114,29 @@ def offline() -> None:
     from kit.paths import cache_dir
     path = cache_dir() / f"jupyterchart-{alt.__version__}-vl-convert-{vl_convert.__version__}.js"
     try:
-        chart._esm, chart._is_offline = path.read_text(encoding="utf-8"), True
-        return
+        source = path.read_text(encoding="utf-8")
     except OSError:
-        pass
-    chart.enable_offline()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(chart._esm, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written is only slower
+        chart.enable_offline()
+        source = chart._esm
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            tmp.write_text(source, encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+    chart._esm, chart._is_offline = once(source), True
+
+
+def once(module: str) -> str:
+    """An ES module that exports what `module` (its source) exports by default, compiling it
+    once per page. anywidget imports each widget's script anew; the chart script is 0.9 MB,
+    whose compiling took 60-140 ms a chart in Chromium, and this one is a string to it."""
+    key = hashlib.sha256(module.encode()).hexdigest()[:16]
+    return (f"const key = Symbol.for('ai-capex-kit.module.{key}');\n"
+            f"globalThis[key] ??= import(URL.createObjectURL(new Blob([{json.dumps(module)}], "
+            "{type: 'text/javascript'})));\n"
+            "export default (await globalThis[key]).default;\n")
 
 
 def finite(value):
