@@ -128,7 +128,7 @@ class Explorer:
         self.period = w.SelectionRangeSlider(options=["-"], layout=w.Layout(width="520px"))
         self.status = w.HTML()  # an error while updating, in words
         self._set_period_options()
-        alt.JupyterChart.enable_offline()  # Vega from vl-convert, inlined: no CDN
+        charts.offline()  # Vega from vl-convert, inlined: no CDN (kept in the cache)
         self.chart = alt.JupyterChart(self._chart(), embed_options=charts.EMBED_OPTIONS)
         self.table_view = w.HTML()
         self.csv_button = w.Button(icon="download")
@@ -336,13 +336,26 @@ class Explorer:
             return
         finally:
             self.render_button.disabled = False
+        self._result(self.written(path))
+
+    def written(self, path: Path) -> str:
+        """What the explorer says of a briefing it wrote, as HTML: in JupyterLab a link that
+        opens it in a tab and the one step to trust it; in Voilà, which serves no HTML files,
+        a link that saves it (the page works offline as it is)."""
+        if "VOILA_KERNEL_ID" in os.environ:  # set by Voilà in the kernels it starts
+            b64 = base64.b64encode(path.read_bytes()).decode()
+            return _("Briefing written on the server: {path}. {link}: one file that opens in "
+                     "any browser, offline, with its charts.").format(
+                path=escape(str(path)),
+                link=f'<a download="{escape(path.name)}" href="data:text/html;base64,{b64}">'
+                     + escape(_("Save {name}").format(name=path.name)) + "</a>")
         href = escape(Path(os.path.relpath(path, Path.cwd())).as_posix())
-        self._result(_(
+        return _(
             'Briefing written: {link} ({path}). In JupyterLab it opens in a tab: click '
             "<b>Trust HTML</b> in that tab's toolbar to draw the charts (a browser opening the "
             "file directly draws them at once).").format(
             link=f'<a href="{href}" target="_blank">{escape(path.name)}</a>',
-            path=escape(str(path))))
+            path=escape(str(path)))
 
     def _result(self, html: str) -> None:
         self.result_html = html  # shown as notebook HTML, whose relative links JupyterLab opens

@@ -200,6 +200,13 @@ def test_render_button_renders_the_chosen_briefing_and_links_it(frame, monkeypat
     assert 'href="reports/META-2024-04-25.html"' in shown  # relative: JupyterLab resolves it
     assert "Trust HTML" in shown
     assert not ex.render_button.disabled
+    # in Voilà, which serves no HTML file, the same briefing is offered to save, and nothing
+    # speaks of JupyterLab's trust
+    monkeypatch.setenv("VOILA_KERNEL_ID", "a-kernel")
+    link = BeautifulSoup(ex.written(html), "html.parser").find("a", download=True)
+    assert link["download"] == "META-2024-04-25.html"
+    assert base64.b64decode(link["href"].split(",", 1)[1]) == html.read_bytes()
+    assert "Trust" not in ex.written(html) and "JupyterLab" not in ex.written(html)
 
 
 def test_explore_notebook_is_committed_without_outputs():

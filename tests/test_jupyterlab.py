@@ -202,8 +202,10 @@ def test_explorer_runs_as_a_voila_app_offline(root, browser):
     proc, url = _serve(root, ["voila", "explore.ipynb", "--Voila.ip=127.0.0.1",
                                 f"--token={TOKEN}"], "/")
     try:
-        outside = []
+        outside, console = [], []
         page = _page(browser, url, outside)
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
         page.goto(f"{url}/?token={TOKEN}")
         chart = page.locator(".kit-chart svg.marks")
         chart.wait_for(timeout=120000)
@@ -214,6 +216,10 @@ def test_explorer_runs_as_a_voila_app_offline(root, browser):
             "old => document.querySelector('.kit-chart svg.marks').innerHTML !== old",
             arg=before, timeout=30000)
         assert not outside, f"requests left the server: {outside[:3]}"
+        # no "Unsatisfied version" of shared modules, no error: the widget packages match
+        # the JupyterLab packages of Voila's page (pyproject.toml pins them)
+        noisy = [m for m in console if m.split(":")[0] in ("warning", "error", "pageerror")]
+        assert not noisy, noisy
     finally:
         proc.terminate()
         proc.wait(timeout=30)
