@@ -23,7 +23,7 @@ import pandas as pd
 from kit import data, i18n, metrics
 from kit.errors import RequestError
 from kit.i18n import _
-from kit.schema import TABLES
+from kit.schema import BENCHMARK, TABLES
 
 # The date from which a row of each table is visible; a table not named is visible whole.
 VISIBLE_FROM = {"financials": "published_date", "capex_guidance": "given_date",
@@ -126,7 +126,7 @@ def read_stamp(path: Path) -> tuple[str | None, dict | None]:
 
 def _since(value) -> pd.Timestamp:
     """`--since` as a day, or RequestError naming --since: not a date, or after the data."""
-    day, last = metrics._date_or_none(value), data.as_of_date()
+    day, last = metrics.date_or_none(value), data.as_of_date()
     if day is None:
         raise RequestError(f"--since {value!r} is not a date; use YYYY-MM-DD (e.g. "
                            "2024-01-01), or leave --since out for every release")
@@ -145,7 +145,7 @@ def release_dates(tickers: list[str], since=None) -> tuple[list[tuple], dict[str
     is not in the data yet."""
     rel = data.load_earnings_releases()
     prices = data.load_prices()
-    bench = set(prices.loc[prices["ticker"] == metrics.BENCHMARK, "price_date"])
+    bench = set(prices.loc[prices["ticker"] == BENCHMARK, "price_date"])
     market = pd.DatetimeIndex(sorted(bench))
     since = None if since is None else _since(since)
     out, waiting = [], {}

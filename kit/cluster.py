@@ -3,8 +3,8 @@
 Only imported for `--scheduler`: without it the kit never imports Dask. A worker plugin
 gives each worker the client's data folder (written to a folder of the worker's own, so no
 shared file system is needed) and one warm kernel per worker thread. Each task renders one
-briefing (kit.render.execute) and returns the page and the executed notebook as text; the
-client writes them atomically (kit.render.write). A worker that dies mid-task costs only
+briefing (kit.jobs.execute) and returns the page and the executed notebook as text; the
+client writes them atomically (kit.jobs.write). A worker that dies mid-task costs only
 that task: the scheduler runs it again on another worker (up to Dask's
 `distributed.scheduler.allowed-failures`, 3 by default, before it is reported as failed).
 """
@@ -20,8 +20,9 @@ from pathlib import Path
 
 from distributed import Client, WorkerPlugin, as_completed, get_worker
 
-from kit import atomic, data, render
+from kit import atomic, data
 from kit.errors import ClusterError
+from kit.jobs import Job, Outcome, execute
 from kit.kernels import WarmKernel
 from kit.schema import TABLES
 
@@ -57,12 +58,12 @@ class Kernels(WorkerPlugin):
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def render_task(job: render.Job, source: dict, name: str) -> render.Outcome:
+def render_task(job: Job, source: dict, name: str) -> Outcome:
     """One briefing on this worker's next free kernel (a task of `run`)."""
     plugin = get_worker().plugins[PLUGIN]
     kernel = plugin.kernels.get()
     try:
-        return render.execute(kernel, source, name, job, plugin.folder)
+        return execute(kernel, source, name, job, plugin.folder)
     finally:
         plugin.kernels.put(kernel)
 
@@ -99,7 +100,7 @@ def connect(address: str) -> Client:
                        f"{address}`")
 
 
-def run(address: str, todo: list[render.Job], source: dict, name: str):
+def run(address: str, todo: list[Job], source: dict, name: str):
     """Outcomes of `todo` rendered on the cluster at `address`, as they finish."""
     client = connect(address)
     futures = {}
@@ -122,7 +123,7 @@ def run(address: str, todo: list[render.Job], source: dict, name: str):
             try:
                 yield future.result()
             except Exception as err:  # noqa: BLE001 - a lost task is reported with the others
-                yield render.Outcome(job, None, "", f"{type(err).__name__}: {err}")
+                yield Outcome(job, None, "", f"{type(err).__name__}: {err}")
     finally:
         client.cancel(list(futures))
         client.close()

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_compact_currency, format_percent
 from bs4 import BeautifulSoup
 
-from kit import i18n, metrics
+from kit import data, i18n, metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "kit" / "locale" / "de" / "LC_MESSAGES" / "kit.po"
@@ -62,7 +62,7 @@ def test_every_user_facing_string_has_a_german_entry(tmp_path):
 def test_the_notebook_and_the_data_wording_are_in_the_catalog(tmp_path):
     ids = {m.id for m in _extract(tmp_path)}
     assert any(i.startswith("## Headline figures") for i in ids)  # a text cell
-    meta = metrics.data.load_companies().set_index("ticker").loc["META"]
+    meta = data.load_companies().set_index("ticker").loc["META"]
     assert meta["capex_definition"] in ids  # the kit's wording in additions/companies.csv
 
 

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from kit import metrics, paths
+from kit import data, metrics, paths
+from kit.metrics.guidance import _change
 from kit.sections import usd_bn
 
 SEED_ARTICLE = paths.CHECKOUT.parent / "shared" / "seed" / "meta-ai-investment-article.de.txt"
@@ -37,7 +38,7 @@ def test_seed_guidance_raised_from_the_prior_range_the_release_stated(seed):
     assert (latest["low_usd"], latest["high_usd"]) == (35e9, 40e9)
     assert latest["change"] == "raised"
     assert previous["given_date"] < latest["given_date"]
-    raw = metrics.data.load_capex_guidance()
+    raw = data.load_capex_guidance()
     stated = raw[(raw["given_date"] == latest["given_date"]) & raw["prior_low_usd"].notna()]
     assert (previous["low_usd"], previous["high_usd"]) == tuple(
         stated[["prior_low_usd", "prior_high_usd"]].iloc[0])
@@ -116,7 +117,7 @@ NAN = float("nan")
     ((35, 35), (50, 50), "raised"),
 ])
 def test_guidance_change_words(prev, new, word):
-    assert metrics._change(prev, new) == word
+    assert _change(prev, new) == word
 
 
 # --- hand-made frames -------------------------------------------------------------------
