@@ -349,6 +349,37 @@ def reaction_chart(reactions: pd.DataFrame) -> alt.Chart | None:
     ).properties(title=_("Stock reaction on the first session after each release"))
 
 
+def funding_chart(funding: pd.DataFrame, capex_metric: str) -> alt.Chart:
+    """Operating cash flow, capex as reported (`capex_metric`, named in the tooltip) and
+    depreciation and amortization by quarter (USD billions), each point with its quarter
+    and source; free cash flow after capex is the gap between the first two. A gap where
+    the sources have no figure."""
+    series = {"ocf_usd": _("Operating cash flow"),
+              "capex_usd": _("Capex as reported"),
+              "da_usd": _("Depreciation and amortization")}
+    f = funding[["quarter_label", *series, "ocf_source", "capex_source", "da_source"]]
+    if f[list(series)].isna().all().all():
+        return empty_chart(_("Cash flow and depreciation: not in the sources."))
+    if f["ocf_usd"].isna().all():
+        return empty_chart(_("Operating cash flow: not in the sources; capex and "
+                             "depreciation are in the table of quarters."))
+    order = list(f["quarter_label"])
+    long = pd.concat([pd.DataFrame({
+        "quarter_label": f["quarter_label"], "measure": name, "bn": f[column] / 1e9,
+        "basis": metric_name(capex_metric) if column == "capex_usd" else name,
+        "source": f[column.replace("_usd", "_source")].fillna(_("not in the sources"))})
+        for column, name in series.items()], ignore_index=True)
+    return alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("quarter_label:N", sort=order, title=_("Quarter")),
+        y=alt.Y("bn:Q", title=_("USD billions")),
+        color=alt.Color("measure:N", sort=list(series.values()), title=None),
+        tooltip=[alt.Tooltip("quarter_label:N", title=_("Quarter")),
+                 alt.Tooltip("basis:N", title=_("Measure")),
+                 alt.Tooltip("bn:Q", title=_("USD billions"), format=",.2f"),
+                 alt.Tooltip("source:N", title=_("Source"))],
+    ).properties(title=_("Operating cash flow against capex and depreciation"))
+
+
 PEER_MEASURES = {  # the drop-down's options, the comparable measure first (the default)
     ("comparable", "_usd"): N_("Comparable capex, USD billions"),
     ("capex", "_usd"): N_("Capex as each company reports it, USD billions"),

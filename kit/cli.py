@@ -214,12 +214,56 @@ def _check() -> int:
         print(f"  {c.ticker}: latest release {h['last_release_date']:%Y-%m-%d} "
               f"({h['last_quarter']}); {h['next_quarter']} due by {h['due_date']:%Y-%m-%d}"
               + (" — missing: `kit data refresh`" if h["missing"] else ""))
+    _check_funding(data, metrics)
     ai = metrics.ai_written()
     print(f"\n{len(ai)} row(s) resting on a page written by an AI (a last resort):")
     for r in ai.itertuples():
         print(f"  {r.ticker} {r.table} {r.date:%Y-%m-%d} {r.what}: {r.source_type} "
               f"({r.source_url})")
     return 0
+
+
+def _check_funding(data, metrics) -> None:
+    """For each company: the quarters the sources give for operating cash flow,
+    depreciation and the backlog, and every gap; where it states free cash flow, each
+    quarter's stated figure against its own definition (a quarter that does not hold is
+    listed with its review, or as unreviewed)."""
+    import pandas as pd
+
+    from kit.metrics.briefing import free_cash_flow
+
+    print("\nCash flow, depreciation and backlog (figures in the sources), and free cash flow "
+          "as each company states it against its own definition:")
+    for c in data.load_companies().itertuples():
+        b = metrics.load_briefing(c.ticker)
+        q = b.quarters
+        have = []
+        for metric in ("operating_cash_flow", "depreciation_and_amortization",
+                       "remaining_performance_obligations", "free_cash_flow"):
+            known = q[f"{metric}_usd"].notna().to_numpy()
+            if not known.any():
+                have.append(f"{metric}: not in the sources")
+                continue
+            first, last = known.argmax(), len(known) - known[::-1].argmax()
+            gaps = list(q["quarter_label"].iloc[first:last][~known[first:last]])
+            have.append(f"{metric} {int(known.sum())} quarter(s)"
+                        + (f", missing {', '.join(gaps)}" if gaps else ""))
+        print(f"  {c.ticker}: " + "; ".join(have))
+        checked = free_cash_flow(c.ticker, pd.Timestamp.max, q)
+        if checked["fcf_definition"] is None:
+            print("    states no free cash flow in the sources (no definition): nothing to check")
+            continue
+        d, f = checked["fcf_definition"], checked["fcf_identity"]
+        counts = f["status"].value_counts()
+        minus = " - ".join(d["subtracts"].split(" + "))
+        print(f"    free cash flow = operating_cash_flow - {minus} ({d['source_url']}): "
+              + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        for r in f[f["status"] != "holds"].itertuples():
+            by = ("not computable" if pd.isna(r.by_definition_usd)
+                  else f"{r.by_definition_usd / 1e6:,.0f}M")
+            print(f"    {r.status:<8} {r.quarter_label}: stated {r.stated_usd / 1e6:,.0f}M, by its "
+                  f"definition {by}; "
+                  + (f"reviewed: {r.review}" if r.review else "NOT REVIEWED"))
 
 
 TRUST_COLUMNS = {"as_reported_quarters": "as reported", "comparable_quarters": "comparable",

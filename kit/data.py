@@ -116,6 +116,8 @@ def _loader(name: str):
 load_sources = _loader("sources")
 load_companies = _loader("companies")
 load_company_notes = _loader("company_notes")
+load_free_cash_flow_definitions = _loader("free_cash_flow_definitions")
+load_free_cash_flow_reviews = _loader("free_cash_flow_reviews")
 load_financials = _loader("financials")
 load_capex_guidance = _loader("capex_guidance")
 load_earnings_releases = _loader("earnings_releases")

@@ -33,6 +33,12 @@ METRICS = {
     "capex_to_revenue": N_("Capex as a share of revenue (%)"),
     "guidance_mid": N_("Full-year capex outlook for the quarter's fiscal year, midpoint "
                        "(USD bn)"),
+    "operating_cash_flow": N_("Operating cash flow (USD bn)"),
+    "fcf_after_capex": N_("Free cash flow after capex as reported: operating cash flow minus "
+                          "capex (USD bn)"),
+    "capex_to_ocf": N_("Capex as reported as a share of operating cash flow (%)"),
+    "depreciation": N_("Depreciation and amortization (USD bn)"),
+    "backlog": N_("Backlog: remaining performance obligations at the quarter's end (USD bn)"),
 }
 ALIGNMENTS = {"calendar": N_("Calendar quarters"), "fiscal": N_("Fiscal quarters")}
 CSV_COLUMNS = ["ticker", "metric", "value", "quarter_label", "fiscal_label", "calendar_label",
@@ -58,6 +64,7 @@ def explorer_frame(as_of=None) -> pd.DataFrame:
         except metrics.RequestError:
             continue  # nothing public for this company yet on `as_of`
         q = metrics.quarterly(ticker, day, c.capex_metric)
+        f = metrics.funding(q, c.capex_metric)
         g = metrics.guidance_history(ticker, day)
         mid = {}
         for fy, grp in g.groupby("fiscal_year"):  # the latest full-year outlook for each year
@@ -75,6 +82,14 @@ def explorer_frame(as_of=None) -> pd.DataFrame:
             "capex_to_revenue": (q["capex_to_revenue_pct"], computed),
             "guidance_mid": ([mid.get(y, (None, ""))[0] for y in q["fiscal_year"]],
                              [mid.get(y, (None, ""))[1] for y in q["fiscal_year"]]),
+            "operating_cash_flow": (q["operating_cash_flow_usd"] / 1e9,
+                                    q["operating_cash_flow_source"]),
+            "fcf_after_capex": (f["fcf_capex_usd"].to_numpy() / 1e9, computed),
+            "capex_to_ocf": (f["capex_to_ocf_pct"].to_numpy(), computed),
+            "depreciation": (q["depreciation_and_amortization_usd"] / 1e9,
+                             q["depreciation_and_amortization_source"]),
+            "backlog": (q["remaining_performance_obligations_usd"] / 1e9,
+                        q["remaining_performance_obligations_source"]),
         }
         for metric, (value, source) in values.items():
             value = pd.to_numeric(pd.Series(value, index=q.index), errors="coerce")

@@ -50,7 +50,9 @@ def _c(name, dtype, unit, description, source, required=True, values=()):
 # Category vocabularies, written once: the schema enforces them and the dictionary lists them.
 METRICS = ("purchases_of_property_and_equipment", "finance_lease_principal_payments",
            "capex_incl_finance_leases", "capex_incl_finance_lease_additions",
-           "ocf_minus_free_cash_flow", "revenue")
+           "ocf_minus_free_cash_flow", "revenue", "operating_cash_flow",
+           "depreciation_and_amortization", "free_cash_flow",
+           "remaining_performance_obligations")
 DERIVATIONS = ("reported", "ytd_difference", "difference", "identity", "sum")
 IDENTITY_CHECKS = ("holds", "fails", "not_checked")
 PUBLISHED_BASES = ("release", "release_comparative", "filing", "filing_deadline", "stated")
@@ -161,7 +163,12 @@ TABLES: dict[str, Table] = {
                    "capex_incl_finance_leases (the comparable measure: purchases plus "
                    "finance-lease principal) | capex_incl_finance_lease_additions (Microsoft's "
                    "quoted capex: additions to property and equipment plus assets acquired under "
-                   "finance leases) | ocf_minus_free_cash_flow | revenue", "kit", values=METRICS),
+                   "finance leases) | ocf_minus_free_cash_flow | revenue | operating_cash_flow | "
+                   "depreciation_and_amortization (the concept the company uses, named in "
+                   "source_detail) | free_cash_flow (as the company states it, by its own "
+                   "definition: see free_cash_flow_definitions) | "
+                   "remaining_performance_obligations (a balance at the period end, not a flow)",
+                   "kit", values=METRICS),
                 _c("fiscal_year", "int", "year", "Fiscal year the quarter belongs to",
                    "press_releases / kit"),
                 _c("fiscal_quarter", "int", "quarter", "Fiscal quarter, 1-4",
@@ -381,6 +388,45 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
+            "free_cash_flow_definitions",
+            "How each company defines the free cash flow it states, in its own words, as the "
+            "metrics it subtracts from operating cash flow: the basis on which the kit checks "
+            "the stated figure (`kit data check`) and names it beside the kit's own free cash "
+            "flow after capex. A company without a row states none.",
+            ("ticker",),
+            (
+                _TICKER,
+                _c("subtracts", "string", "", "The `financials` metrics the company subtracts "
+                   "from operating cash flow, joined by ' + '", "additions"),
+                _c("company_words", "string", "", "The definition as the company words it",
+                   "company releases (additions)"),
+                _c("stated_in", "string", "", "Where the company states its free cash flow",
+                   "additions"),
+                _c("public_date", "date", "", "Date of the document quoted", "additions"),
+                _c("source_url", "string", "", "The document quoted (sec.gov where there is one)",
+                   "additions"),
+                _c("source_type", "string", "", "What that document is", "additions"),
+                _c("note", "string", "", "What the definition subtracts that the kit has no "
+                   "figure for, or other caveats", "additions", required=False),
+                _SOURCE_ID,
+            ),
+        ),
+        Table(
+            "free_cash_flow_reviews",
+            "Quarters whose stated free cash flow does not equal operating cash flow minus "
+            "what the company's definition subtracts (within $1M), each reviewed: both "
+            "figures are shown with why they differ, and no verdict is drawn.",
+            ("ticker", "period_end_date"),
+            (
+                _TICKER,
+                _c("period_end_date", "date", "", "The quarter's last day", "additions"),
+                _c("note", "string", "", "Why the two differ, as far as the sources tell",
+                   "additions"),
+                _c("reviewed_date", "date", "", "When a maintainer checked it", "additions"),
+                _SOURCE_ID,
+            ),
+        ),
+        Table(
             "statement_translations",
             "The kit's translations of statements into the languages its briefings are written "
             "in (a German briefing shows an English statement with its German translation, "
@@ -457,7 +503,13 @@ def validate(df: pd.DataFrame, table: str, path: str) -> pd.DataFrame:
 # Metrics the kit computes as the sum of others (derivation "sum"), and their parts.
 SUMS = {"capex_incl_finance_leases": ("purchases_of_property_and_equipment",
                                       "finance_lease_principal_payments")}
-CAPEX_METRICS = tuple(m for m in METRICS if m != "revenue")
+CAPEX_METRICS = ("purchases_of_property_and_equipment", "finance_lease_principal_payments",
+                 "capex_incl_finance_leases", "capex_incl_finance_lease_additions",
+                 "ocf_minus_free_cash_flow")
+# Figures that may be below zero (a quarter of cash outflow from operations; free cash flow
+# after capex), and balances at a period's end: never differenced or summed over quarters.
+SIGNED_METRICS = ("operating_cash_flow", "free_cash_flow")
+BALANCES = ("remaining_performance_obligations",)
 # The comparable measure: one definition for every company (see README, "Two capex measures").
 COMPARABLE = "capex_incl_finance_leases"
 # Rules a row must keep beyond its types: (column named in the error, rule, bad rows).

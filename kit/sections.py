@@ -349,6 +349,124 @@ def _column(metric: str) -> str:
     return _("Comparable capex") if metric == COMPARABLE else metric_name(metric)
 
 
+FUNDED = {"operating_cash_flow": "ocf", "depreciation_and_amortization": "da",
+          "remaining_performance_obligations": "rpo", "free_cash_flow": "stated_fcf"}
+FCF_STATUS = {"holds": N_("equals its definition"), "differs": N_("differs from its definition"),
+              "missing": N_("not checkable: a part is not in the sources"),
+              "circular": N_("not checkable: a part was derived from this figure")}
+
+
+def funding_html(b: Briefing, quarters: int = 8) -> HTML:
+    """Cash flow, free cash flow after capex on both measures, depreciation and the backlog
+    for the latest quarters the sources have any of them for, each figure with its source;
+    the company's own free cash flow beside the kit's, each on its named basis, and which
+    measures and quarters the sources lack."""
+    have = [m for m in FUNDED if b.quarters[f"{m}_usd"].notna().any()]
+    known = b.funding[[f"{FUNDED[m]}_usd" for m in have]].notna().any(axis=1) if have \
+        else pd.Series(False, index=b.funding.index)
+    f = b.funding[known].iloc[::-1].head(quarters)
+    later = b.funding.loc[known[::-1].cummax()[::-1] == 0, "quarter_label"] if known.any() \
+        else pd.Series(dtype=object)
+    by_end = b.quarters.set_index("period_end_date")
+    checks = (b.fcf_identity.set_index("period_end_date") if not b.fcf_identity.empty
+              else pd.DataFrame())
+    lines = [_e(_("Free cash flow after capex is the kit's: operating cash flow minus capex as "
+                  "reported ({metric}), and minus comparable capex ({comparable}). A share of "
+                  "operating cash flow over 100 % means capex took more than operations "
+                  "brought in; — marks a figure that cannot be computed because one it needs "
+                  "is missing.").format(metric=metric_name(b.capex_metric, in_sentence=True),
+                                        comparable=_(COMPARABLE_DEFINITION)))]
+    d = b.fcf_definition
+    if d is not None:
+        lines.append(_e(_("{company} states its own free cash flow, on its own definition, "
+                          "which the table shows in its own column and checks; it is not "
+                          "compared with the kit's:").format(company=b.company_name))
+                     + f" <q>{_e(d['company_words'])}</q> ({_e(_(d['stated_in']))}; "
+                     + link(d["source_url"], _(d["source_type"]), b.cik) + ", "
+                     + _date(d["public_date"]) + ")"
+                     + (f' <span class="meta">{_e(_(d["note"]))}</span>' if d["note"] else ""))
+    elif "free_cash_flow" in have:
+        lines.append(_e(_("{company} states a free cash flow, shown in its own column; the "
+                          "sources quote its definition only from a document after {date}, so "
+                          "the figures are not checked against it here.").format(
+            company=b.company_name, date=_date(b.as_of))))
+    else:
+        lines.append(_e(_("No free cash flow that {company} states is in the sources as of "
+                          "{date}.").format(company=b.company_name, date=_date(b.as_of))))
+    absent = [m for m in FUNDED if m not in have and m != "free_cash_flow"]
+    if absent:
+        lines.append(_e(_("Not in the sources as of {date}: {measures}; `kit data refresh` "
+                          "reads them from the company's SEC filings where it reports them."
+                          ).format(date=_date(b.as_of), measures=", ".join(
+                              metric_name(m, in_sentence=True) for m in absent))))
+    if len(later) and len(f):
+        lines.append(_e(_("The sources have none of these figures for {quarters} yet (capex "
+                          "is in the table of quarters).").format(quarters=", ".join(later))))
+    if f.empty:
+        return HTML("".join(f"<p>{line}</p>" for line in lines))
+    columns = [(N_("Operating cash flow"), lambda r: usd_bn(r.ocf_usd)),
+               (N_("Free cash flow after capex: as reported / comparable"),
+                lambda r: _dash(r.fcf_capex_usd) + "<br>" + _comparable_fcf(r)),
+               (N_("Capex / operating cash flow: as reported / comparable"),
+                lambda r: _dash(r.capex_to_ocf_pct, pct) + "<br>"
+                + _dash(r.comparable_to_ocf_pct, pct)),
+               (N_("Trailing four quarters: operating cash flow / free cash flow after capex "
+                   "as reported / comparable"),
+                lambda r: "<br>".join(_dash(v) for v in (
+                    r.ocf_ttm_usd, r.fcf_capex_ttm_usd, r.fcf_comparable_ttm_usd)))]
+    if "depreciation_and_amortization" in have:
+        columns.append((N_("Depreciation and amortization"), _da_cell))
+    if "remaining_performance_obligations" in have:
+        columns.append((N_("Backlog: remaining performance obligations at the quarter's end"),
+                        lambda r: usd_bn(r.rpo_usd)))
+    if "free_cash_flow" in have:
+        columns.append((N_("Free cash flow as the company states it (its definition)"),
+                        lambda r: _stated_fcf(r, checks)))
+    rows = [[_e(r.quarter_label), *[cell(r) for _h, cell in columns],
+             "<br>".join(f"<b>{_e(metric_name(m))}:</b> "
+                         f"{_brief_source(by_end.loc[r.period_end_date], m, b.cik)}"
+                         for m in have if pd.notna(getattr(r, f"{FUNDED[m]}_usd")))]
+            for r in f.itertuples()]
+    head = [_e(_("Quarter")), *[_e(_(h)) for h, _cell in columns], _e(_("Sources"))]
+    return HTML("".join(f"<p>{line}</p>" for line in lines) + _table(head, rows, "funding"))
+
+
+def _dash(value, fmt=usd_bn) -> str:
+    """A computed figure, or a dash where one it needs is missing (the section says so)."""
+    return "—" if pd.isna(value) else (fmt(value, signed=False) if fmt is pct else fmt(value))
+
+
+def _stated_fcf(r, checks: pd.DataFrame) -> str:
+    """The company's stated free cash flow and how it stands against its own definition."""
+    cell = usd_bn(r.stated_fcf_usd)
+    if pd.isna(r.stated_fcf_usd) or r.period_end_date not in checks.index:
+        return cell
+    check = checks.loc[r.period_end_date]
+    note = _(FCF_STATUS[check["status"]])
+    if check["status"] == "differs":
+        note += " " + _("({amount} by it)").format(amount=i18n.usd_bn(check["by_definition_usd"]))
+    if check["review"]:
+        note += ": " + _(check["review"])
+    return cell + f'<br><span class="meta">{_e(note)}</span>'
+
+
+def _da_cell(r) -> str:
+    """Depreciation and amortization, its share of capex as reported and its growth."""
+    notes = [_("{pct} of capex").format(pct=i18n.pct(r.da_to_capex_pct, False))
+             if pd.notna(r.da_to_capex_pct) else "",
+             _("{pct} year over year").format(pct=i18n.pct(r.da_yoy_pct))
+             if pd.notna(r.da_yoy_pct) else ""]
+    notes = "; ".join(n for n in notes if n)
+    return usd_bn(r.da_usd) + (f'<br><span class="meta">{_e(notes)}</span>' if notes else "")
+
+
+def _comparable_fcf(r) -> str:
+    """Free cash flow after comparable capex, or why there is none."""
+    if pd.notna(r.fcf_comparable_usd):
+        return usd_bn(r.fcf_comparable_usd)
+    return _missing(_("comparable capex missing")) if pd.notna(r.ocf_usd) else "—"
+
+
 def guidance_html(b: Briefing) -> HTML:
     """Every outlook as given, each with its basis and sources; raises turned into levels
     where the level they raise is known; for closed periods, the actual on the outlook's
@@ -609,7 +727,7 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
             word = _("failed:") + " " if e.get("error") else \
                 _("damaged:") + " " if e.get("damaged") else ""
             rows.append([_e(e["ticker"]), _e(e.get("company_name")),
-                         f'<td colspan="7"><span class="missing">{_e(word)}{_e(problem)}</span>'
+                         f'<td colspan="8"><span class="missing">{_e(word)}{_e(problem)}</span>'
                          "</td>"])
             continue
         g = e.get("guidance")
@@ -622,11 +740,13 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
                                      if behind else ""),
             _e(e["quarter_label"]), usd_bn(e["capex_usd"]),
             _entry_comparable(e),
-            pct(e["capex_yoy_pct"]), usd_bn(e["capex_ttm_usd"]), outlook, _reaction(e)])
+            pct(e["capex_yoy_pct"]), usd_bn(e["capex_ttm_usd"]), _entry_fcf(e), outlook,
+            _reaction(e)])
     head = [N_("Briefing"), N_("Company"), N_("Latest quarter"), N_("Capex as reported"),
             N_("Comparable capex"), N_("YoY (as reported)"),
-            N_("Trailing 4 quarters (as reported)"), N_("Current outlook"),
-            N_("Latest reaction")]
+            N_("Trailing 4 quarters (as reported)"),
+            N_("Free cash flow after capex, trailing 4 quarters (as reported)"),
+            N_("Current outlook"), N_("Latest reaction")]
     return (f"<h1>{_e(title)}</h1><p class=\"as-of\">"
             + _e(_("Every briefing as of {date}: only what was public by then; each company's "
                    "data reaches only as far as its latest release in the data (its latest "
@@ -635,6 +755,21 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
                    "comparable capex is purchases of property and equipment plus principal "
                    "payments on finance leases for every company.").format(date=_date(as_of)))
             + "</p>" + _table([_e(_(h)) for h in head], rows, "index") + _index_footer())
+
+
+def _entry_fcf(e: dict) -> str:
+    """An index row's free cash flow after capex over four quarters, the quarter it ends
+    with where that is not the latest, or why there is none."""
+    value = e.get("fcf_capex_ttm_usd")
+    if value is None:
+        return _missing(_("not computable: operating cash flow for four consecutive quarters "
+                          "is not in the sources"))
+    quarter = e.get("fcf_quarter_label")
+    if quarter == e.get("quarter_label"):
+        return usd_bn(value)
+    to = _("to {quarter}").format(quarter=quarter)
+    return usd_bn(value) + f'<br><span class="meta">{_e(to)}</span>'
+
 
 
 def _entry_comparable(e: dict) -> str:

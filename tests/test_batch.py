@@ -9,8 +9,9 @@ import sys
 import pytest
 from bs4 import BeautifulSoup
 
-from kit import data, render
+from kit import data, metrics, render
 from kit.html import vega_bundle
+from kit.i18n import usd_bn
 from kit.metrics import RequestError
 from tests.conftest import small_notebook
 
@@ -151,3 +152,18 @@ def test_briefings_of_several_dates_in_one_folder_make_an_index_by_company_and_d
     assert "Every briefing in this folder, by company and date" in soup.get_text()
     assert sorted(a["href"] for a in soup.select("section a")) == sorted(
         p.name for p in out.glob("*-*.html"))
+
+
+def test_the_index_has_free_cash_flow_after_capex_or_says_why_not(all_briefings):
+    """Issue 28: the index gains the kit's free cash flow after capex (trailing four quarters,
+    as reported), each empty cell with its reason."""
+    soup = BeautifulSoup((all_briefings / "index.html").read_text(), "html.parser")
+    head = [th.get_text() for th in soup.select("table.index thead th")]
+    column = head.index("Free cash flow after capex, trailing 4 quarters (as reported)")
+    cells = {r.select("td")[0].get_text(): r.select("td")[column].get_text()
+             for r in soup.select("table.index tbody tr")}
+    for ticker in ("META", "GOOGL", "TSLA"):  # operating cash flow in the press extract
+        b = metrics.load_briefing(ticker)
+        f = b.funding.dropna(subset=["fcf_capex_ttm_usd"]).iloc[-1]
+        assert cells[ticker].startswith(usd_bn(f["fcf_capex_ttm_usd"])), cells[ticker]
+    assert "not computable" in cells["AMZN"]  # no operating cash flow in the shipped sources

@@ -162,3 +162,34 @@ def test_a_german_briefing_draws_every_chart_offline_in_german(german_reports):
     assert options[0] == "Vergleichbare Investitionsausgaben, Mrd. USD"
     assert requests == []
     assert errors == []
+
+
+@pytest.mark.parametrize("page_name, title, measure, quarter", [
+    ("META-2024-04-25.html", "Operating cash flow against capex and depreciation",
+     "Operating cash flow", "FY24 Q1"),
+    ("META-2024-04-25.de.html", "Operativer Cashflow gegen Investitionsausgaben und "
+     "Abschreibungen", "Operativer Cashflow", "GJ24 Q1")])
+def test_the_funding_chart_draws_offline_in_both_languages(german_reports, page_name, title,
+                                                            measure, quarter):
+    """The section's chart: drawn, as wide as the page, its lines' points answering a
+    hover with the quarter, the measure and its source."""
+    with offline_page() as (page, requests, errors):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto((german_reports / page_name).resolve().as_uri())
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+        chart = page.locator("div.chart", has=page.locator("svg text", has_text=title))
+        assert chart.count() == 1
+        width = chart.locator("svg").first.evaluate("el => el.getBoundingClientRect().width")
+        points = chart.locator("g.mark-symbol.role-mark path")
+        assert points.count() > 8
+        legend = chart.locator("svg text", has_text=measure).count()
+        points.first.scroll_into_view_if_needed()
+        box = max((points.nth(i).bounding_box() for i in range(points.count())),
+                  key=lambda b: b["x"])  # a point of the latest quarter
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tip = page.locator("#vg-tooltip-element")
+        tip.wait_for(state="visible", timeout=5000)
+        tooltip = tip.inner_text()
+    assert width > 600 and legend
+    assert "press_releases" in tooltip and quarter in tooltip, tooltip  # the latest quarter
+    assert requests == [] and errors == []

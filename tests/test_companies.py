@@ -131,6 +131,13 @@ def test_data_check_prints_every_company():
     for ticker in TICKERS:
         assert f"\n{ticker}: " in "\n" + res.stdout
     assert "finding(s) in all" in res.stdout
+    # free cash flow as each company states it, against its own definition, every quarter
+    # that does not hold listed with its review
+    assert ("free cash flow = operating_cash_flow - purchases_of_property_and_equipment - "
+            "finance_lease_principal_payments") in res.stdout  # Meta's definition
+    assert re.search(r"differs  FY21 Q1: stated [\d,]+M, by its definition [\d,]+M; reviewed: "
+                     r"Meta subtracts", res.stdout) and "NOT REVIEWED" not in res.stdout
+    assert "MSFT: operating_cash_flow 22 quarter(s)" in res.stdout
 
 
 def test_reactions_match_the_spot_checks_in_the_manifest(sources_dir):

@@ -234,3 +234,17 @@ def test_the_language_choice_relabels_widgets_chart_and_table():
         assert all(label.startswith("CY") for label in ex.quarters())
     finally:
         i18n.use_language("en")
+
+
+def test_the_explorer_has_cash_flow_depreciation_and_backlog_with_sources(frame):
+    """Issue 28: the metric list gains operating cash flow, free cash flow after capex, its
+    share, depreciation and backlog; reported figures keep their sources."""
+    assert {"operating_cash_flow", "fcf_after_capex", "capex_to_ocf", "depreciation",
+            "backlog"} <= set(METRICS)
+    nvda = frame[frame["ticker"] == "NVDA"].pivot_table(
+        index="fiscal_label", columns="metric", values="value")
+    last = nvda.dropna(subset=["operating_cash_flow", "capex"]).iloc[-1]
+    assert last["fcf_after_capex"] == pytest.approx(last["operating_cash_flow"] - last["capex"])
+    assert nvda["backlog"].notna().any() and nvda["depreciation"].notna().any()
+    sources = frame[(frame["ticker"] == "NVDA") & (frame["metric"] == "backlog")]["source"]
+    assert sources.str.contains("RevenueRemainingPerformanceObligation").any()

@@ -12,6 +12,7 @@ for one company and date and calls them:
 - peers: every company by calendar quarter
 - guidance: outlook steps, how they moved, verdicts on the same basis
 - reactions: stock reactions to releases, and how far the releases reach
+- funding: operating cash flow, free cash flow after capex, depreciation and backlog
 - quality: conflicts, revisions, gaps, derivations and dates a reader should know
 - briefing: the Briefing of one company and date, and its headline figures
 """
@@ -30,6 +31,7 @@ from kit.metrics.briefing import (
     trust_summary,
     with_translations,
 )
+from kit.metrics.funding import funding, identity
 from kit.metrics.guidance import (
     BASIS_REASONS,
     YEAR_KINDS,
@@ -62,13 +64,13 @@ from kit.metrics.reactions import (
 from kit.metrics.requests import check_date, check_request, data_range, date_or_none
 
 __all__ = [
-    "AI_WRITTEN", "BASIS_REASONS", "COMPARABLE_DEFINITION", "DERIVATIONS", "DUE_SLACK_DAYS",
-    "METRIC_NAMES", "YEAR_KINDS", "Briefing", "NoDataYet", "RequestError", "ai_written",
-    "annual", "as_of_rows", "check_date", "check_request", "current_financials",
-    "current_outlook", "data_range", "date_or_none", "fiscal_year_label", "guidance_history",
-    "guidance_steps", "horizon", "horizon_note", "later_quarters", "latest_release",
+    "AI_WRITTEN", "BASIS_REASONS", "Briefing", "COMPARABLE_DEFINITION", "DERIVATIONS",
+    "DUE_SLACK_DAYS", "METRIC_NAMES", "NoDataYet", "RequestError", "YEAR_KINDS", "ai_written",
+    "annual", "as_of_rows", "check_date", "check_request", "current_financials", "current_outlook",
+    "data_range", "date_or_none", "fiscal_year_label", "funding", "guidance_history",
+    "guidance_steps", "horizon", "horizon_note", "identity", "later_quarters", "latest_release",
     "load_briefing", "measures", "metric_name", "other_outlooks", "outlook_text", "peers",
     "pending", "pending_rows", "quality", "quarter_label", "quarterly", "reactions",
     "reactions_note", "releases", "summary", "summary_of", "trust_summary", "verdicts",
-    "with_translations",
+    "with_translations"
 ]

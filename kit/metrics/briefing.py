@@ -14,6 +14,7 @@ from kit import data, i18n
 from kit.i18n import _
 from kit.i18n import date as _date
 from kit.metrics.asof import as_of_rows, pending
+from kit.metrics.funding import funding, identity
 from kit.metrics.guidance import current_outlook, guidance_steps, other_outlooks, verdicts
 from kit.metrics.measures import measures, metric_name
 from kit.metrics.peers import peer_quarters
@@ -52,6 +53,11 @@ class Briefing:
     reactions_note: str = ""  # why there are no reactions, or how their timing is known
     horizon_note: str = ""  # the release that was due and is not in the data, if one is
     latest_release: dict | None = None  # see latest_release()
+    funding: pd.DataFrame = field(default_factory=pd.DataFrame)  # see funding.funding()
+    # the company's own free-cash-flow definition as public on the date (None: it states
+    # none in the sources), and its stated figures checked against it (funding.identity)
+    fcf_definition: dict | None = None
+    fcf_identity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def actuals(self) -> pd.DataFrame:
@@ -144,7 +150,25 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         reactions_note=reactions_note(ticker, as_of, pd.notna(company["added_from"])),
         horizon_note=horizon_note(company["company_name"], horizon(
             releases(ticker, pd.Timestamp.max), fye, as_of)),
-        latest_release=latest_release(ticker, as_of, rows, reacted))
+        latest_release=latest_release(ticker, as_of, rows, reacted),
+        funding=funding(quarters, company["capex_metric"]),
+        **free_cash_flow(ticker, as_of, quarters))
+
+
+def free_cash_flow(ticker: str, as_of: pd.Timestamp, quarters: pd.DataFrame) -> dict:
+    """The company's own free-cash-flow definition public by `as_of` (None without one) and
+    its stated figures against it (funding.identity), each differing quarter with the note
+    of its review (free_cash_flow_reviews); empty where it has no definition by then."""
+    defs = data.load_free_cash_flow_definitions()
+    mine = defs[(defs["ticker"] == ticker) & (defs["public_date"] <= as_of)]
+    if mine.empty:
+        return dict(fcf_definition=None, fcf_identity=pd.DataFrame())
+    definition = mine.iloc[-1].to_dict()
+    checked = identity(quarters, definition["subtracts"].split(" + "))
+    reviews = data.load_free_cash_flow_reviews()
+    notes = reviews[reviews["ticker"] == ticker].set_index("period_end_date")["note"]
+    checked["review"] = [notes.get(end, "") for end in checked["period_end_date"]]
+    return dict(fcf_definition=definition, fcf_identity=checked)
 
 
 def with_translations(statements: pd.DataFrame) -> pd.DataFrame:
@@ -187,8 +211,19 @@ def summary_of(b: Briefing) -> dict:
         reaction_pct=None if r.empty else r.iloc[-1]["move_pct"],
         reaction_excess_pct=None if r.empty else r.iloc[-1]["excess_pct"],
         reaction_release_date=None if r.empty else f"{r.iloc[-1]['release_date']:%Y-%m-%d}",
-        horizon_note=b.horizon_note or None)
+        horizon_note=b.horizon_note or None,
+        **_latest_fcf(b.funding))
     return {k: _plain(v) for k, v in out.items()}
+
+
+def _latest_fcf(funding: pd.DataFrame) -> dict:
+    """The latest trailing four quarters of free cash flow after capex as reported, and the
+    quarter they end with (None where no four quarters are complete)."""
+    f = funding.dropna(subset=["fcf_capex_ttm_usd"]) if "fcf_capex_ttm_usd" in funding \
+        else funding
+    last = f.iloc[-1] if not f.empty else None
+    return dict(fcf_capex_ttm_usd=None if last is None else last["fcf_capex_ttm_usd"],
+                fcf_quarter_label=None if last is None else last["quarter_label"])
 
 
 def _plain(value):

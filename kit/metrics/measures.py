@@ -19,6 +19,10 @@ METRIC_NAMES = {
     "capex_incl_finance_lease_additions": N_("Capex including finance leases"),
     "ocf_minus_free_cash_flow": N_("Operating cash flow minus free cash flow"),
     "revenue": N_("Revenue"),
+    "operating_cash_flow": N_("Operating cash flow"),
+    "depreciation_and_amortization": N_("Depreciation and amortization"),
+    "free_cash_flow": N_("Free cash flow, as the company states it"),
+    "remaining_performance_obligations": N_("Remaining performance obligations"),
 }
 
 
@@ -79,7 +83,7 @@ def measures(cur: pd.DataFrame, capex_metric: str, as_of: pd.Timestamp,
         for r in cur.to_dict("records")]
     out = cur.pivot(index="period_end_date", columns="metric", values="value_usd").add_suffix(
         "_usd")
-    for column in ("source", "brief", "url", "origin", "how", "published"):
+    for column in ("source", "brief", "url", "origin", "how", "published", "derivation"):
         out = out.join(cur.pivot(index="period_end_date", columns="metric",
                                  values=f"source_{column}" if column == "url" else column)
                        .add_suffix(f"_{column}"))
@@ -90,7 +94,8 @@ def measures(cur: pd.DataFrame, capex_metric: str, as_of: pd.Timestamp,
     days = (out.index.to_series() - labels["period_start_date"].reindex(out.index)).dt.days + 1
     out["weeks"] = (days / 7).round().astype(int)
     for metric in METRICS:
-        for suffix in ("_usd", "_source", "_brief", "_url", "_origin", "_how", "_published"):
+        for suffix in ("_usd", "_source", "_brief", "_url", "_origin", "_how", "_published",
+                       "_derivation"):
             if metric + suffix not in out:
                 out[metric + suffix] = float("nan") if suffix == "_usd" else None
     index = out["fiscal_year"] * 4 + out["fiscal_quarter"]
@@ -114,15 +119,26 @@ def _growth(out: pd.DataFrame, name: str, values: pd.Series, index: pd.Series) -
     """<name>_usd, _yoy_pct (same fiscal quarter a year earlier), _ttm_usd (four consecutive
     fiscal quarters, none missing) and _to_revenue_pct, added to `out`."""
     out[f"{name}_usd"] = values
-    by_index = pd.Series(values.to_numpy(), index=index.to_numpy())
-    out[f"{name}_yoy_pct"] = (values.to_numpy() / by_index.reindex(index - 4).to_numpy()
-                              - 1) * 100
-    if len(index):  # a window with a missing quarter has fewer than 4 values: NaN
-        every = by_index.reindex(range(index.min(), index.max() + 1))
-        out[f"{name}_ttm_usd"] = every.rolling(4, min_periods=4).sum().reindex(index).to_numpy()
-    else:
-        out[f"{name}_ttm_usd"] = float("nan")
+    out[f"{name}_yoy_pct"] = yoy(values, index)
+    out[f"{name}_ttm_usd"] = ttm(values, index)
     out[f"{name}_to_revenue_pct"] = values / out["revenue_usd"] * 100
+
+
+def yoy(values: pd.Series, index: pd.Series):
+    """Growth in percent against the same fiscal quarter a year earlier (`index`: fiscal
+    year * 4 + quarter of each value); NaN where either is missing."""
+    by_index = pd.Series(values.to_numpy(), index=index.to_numpy())
+    return (values.to_numpy() / by_index.reindex(index - 4).to_numpy() - 1) * 100
+
+
+def ttm(values: pd.Series, index: pd.Series):
+    """The sum of four consecutive fiscal quarters ending with each; NaN where one of them
+    is missing (never a partial sum). For flows only: a balance is not summed."""
+    if not len(index):
+        return float("nan")
+    by_index = pd.Series(values.to_numpy(), index=index.to_numpy())
+    every = by_index.reindex(range(index.min(), index.max() + 1))
+    return every.rolling(4, min_periods=4).sum().reindex(index).to_numpy()
 
 
 def _source_parts(row: dict, as_of: pd.Timestamp) -> tuple[str, str, str]:

@@ -29,6 +29,11 @@ def company_notes() -> pd.DataFrame:
     return read_csv(paths.additions_dir() / "company_notes.csv").assign(source_id="additions")
 
 
+def free_cash_flow(name: str) -> pd.DataFrame:
+    """additions/free_cash_flow_definitions.csv or free_cash_flow_reviews.csv (`name`)."""
+    return read_csv(paths.additions_dir() / f"{name}.csv").assign(source_id="additions")
+
+
 def corrections() -> pd.DataFrame:
     """additions/corrections.csv: fixes to raw rows, each with its source and note."""
     return read_csv(paths.additions_dir() / "corrections.csv")

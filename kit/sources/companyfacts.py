@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from kit import periods
-from kit.schema import ROUNDING_USD, DataError
+from kit.schema import BALANCES, ROUNDING_USD, SIGNED_METRICS, DataError
 from kit.sources.common import fact_row, filing_year, is_fiscal_end, parse_day, sec_filing_url
 
 # XBRL concepts per metric, in order of preference: for each period the first that has a
@@ -25,6 +25,15 @@ CONCEPTS = {
     ),
     "finance_lease_principal_payments": ("FinanceLeasePrincipalPayments",),
     "revenue": ("RevenueFromContractWithCustomerExcludingAssessedTax", "Revenues"),
+    "operating_cash_flow": ("NetCashProvidedByUsedInOperatingActivities",),
+    # the cash-flow statement's line, whichever of these the company tags it with (named
+    # on each row): Apple and Nvidia DepreciationDepletionAndAmortization, Alphabet
+    # Depreciation ("Depreciation of property and equipment")
+    "depreciation_and_amortization": ("DepreciationDepletionAndAmortization",
+                                      "DepreciationAmortizationAndAccretionNet",
+                                      "DepreciationAndAmortization", "Depreciation"),
+    # a balance at the period's end (an instant), not a flow
+    "remaining_performance_obligations": ("RevenueRemainingPerformanceObligation",),
 }
 
 
@@ -37,22 +46,23 @@ def concepts(metric: str, company: dict) -> tuple[str, ...]:
 MAX_USD = 1e14  # $100 trillion: more than any company's figure; a larger one is an error
 
 
-def flows(gaap: dict, concept: str) -> list[dict]:
+def flows(gaap: dict, concept: str, balance: bool = False) -> list[dict]:
     """The USD facts over a period (not instants) of `concept`; for "A+B+C", one fact per
-    span and filing that gives every part, its value their sum and its concept the parts."""
+    span and filing that gives every part, its value their sum and its concept the parts.
+    `balance`: the facts at an instant instead (a balance), their span empty."""
     parts = concept.split("+")
     facts = {part: [dict(f, concept=part) for f in gaap.get(part, {}).get("units", {})
-                    .get("USD", []) if "start" in f]  # not an instant (a balance)
+                    .get("USD", []) if ("start" in f) != balance]
              for part in parts}
     given: dict[tuple, dict] = {}  # one value per concept, span and filing
     for f in (f for fs in facts.values() for f in fs):
-        name = f"SEC fact {f['concept']} {f['start']}..{f['end']} (accession {f.get('accn')}, " \
-               f"form {f.get('form')})"
+        name = f"SEC fact {f['concept']} {f.get('start', '')}..{f['end']} (accession " \
+               f"{f.get('accn')}, form {f.get('form')})"
         if not abs(f["val"]) < MAX_USD:
             raise DataError(f"{name}: {f['val']:g} USD is not a figure any company reports "
                             f"(over {MAX_USD:g}); the document is wrong, and nothing is built "
                             "from it")
-        first = given.setdefault((f["concept"], f["start"], f["end"], f.get("accn")), f)
+        first = given.setdefault((f["concept"], f.get("start"), f["end"], f.get("accn")), f)
         if first["val"] != f["val"]:
             raise DataError(f"{name}: the filing gives it twice, {first['val']:,.0f} and "
                             f"{f['val']:,.0f} USD; the document contradicts itself, and nothing "
@@ -91,6 +101,23 @@ def _quarters(gaap: dict, concept: str, fye: str) -> dict[tuple[date, date], lis
     found = _differences(by_year)
     for span, candidates in _differences(by_span).items():
         found.setdefault(span, candidates)
+    return found
+
+
+def _balances(gaap: dict, concept: str, fye: str) -> dict[tuple[date, date], list[tuple]]:
+    """Every version of the balance `concept` gives at a fiscal quarter's end, as _quarters
+    gives flows: {(quarter's start, end): [(day, value, [the fact], [its span], "reported")]}.
+    A balance is as of a day: nothing is differenced."""
+    found: dict[tuple[date, date], list[tuple]] = {}
+    for f in flows(gaap, concept, balance=True):
+        end = parse_day(f["end"])
+        if not is_fiscal_end(end, fye):
+            continue
+        start = periods.fiscal_quarter_bounds(*periods.fiscal_period(end, fye), fye)[0]
+        fact = dict(value=float(f["val"]), filed=parse_day(f["filed"]), form=f["form"],
+                    accn=f["accn"], concept=f["concept"])
+        found.setdefault((start, end), []).append(
+            (fact["filed"], fact["value"], [fact], [dict(start=None, end=end)], "reported"))
     return found
 
 
@@ -135,7 +162,7 @@ def facts_rows(doc: dict, company: dict, url: str,
         found: dict[tuple[date, date], list[tuple]] = {}
         for concept in concepts(metric, company):  # a quarter from the first that gives it
             try:
-                quarters = _quarters(gaap, concept, fye)
+                quarters = (_balances if metric in BALANCES else _quarters)(gaap, concept, fye)
             except DataError as err:
                 raise DataError(f"{company['ticker']}: {err}") from None
             for span, candidates in quarters.items():
@@ -145,15 +172,17 @@ def facts_rows(doc: dict, company: dict, url: str,
             for day, value, current, spans, derivation in sorted(candidates, key=lambda c: c[0]):
                 if last is not None and abs(value - last) <= ROUNDING_USD:
                     continue  # the same figure, restated or repeated
-                if value < 0 and derivation == "ytd_difference":
+                if value < 0 and derivation == "ytd_difference" and metric not in SIGNED_METRICS:
                     continue  # its parts are on different bases (one restated): no quarter
                 first = last is None
                 last = value
                 filings = ", ".join(f"{v['form']} {v['accn']} filed {v['filed']}"
                                     for v in current)
                 made_public = max(current, key=lambda v: (v["filed"], v["accn"]))
-                detail = " minus ".join(f"{v['concept']} {p['start']}..{p['end']} = "
-                                        f"{v['value'] / 1e6:,.0f}M" for v, p in zip(current, spans))
+                detail = " minus ".join(
+                    f"{v['concept']} " + (f"at {p['end']}" if p["start"] is None
+                                          else f"{p['start']}..{p['end']}")
+                    + f" = {v['value'] / 1e6:,.0f}M" for v, p in zip(current, spans))
                 rows.append(fact_row(
                     metric, start, end, value,
                     (day, "filing", ("first filed" if first else "revised") + f" in {filings}"),

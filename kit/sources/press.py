@@ -1,7 +1,8 @@
 """press_releases/: quarterly figures extracted from 8-K EX-99.1 earnings releases, and the
 8-K links that date them. Which folder and keys a company uses are columns of
-additions/companies.csv: `press_folder`, `press_keys` ("metric=key; ..." in cash-flows.json,
-outflows negative there) and `press_identity` ("operating - free [- lease]": the release's
+additions/companies.csv: `press_folder`, `press_keys` ("metric=key; ..." in cash-flows.json:
+capex outflows are negative there; operating and free cash flow, and depreciation, are as the
+release states them) and `press_identity` ("operating - free [- lease]": the release's
 own cash-flow identity, which checks its capex)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from kit import periods
-from kit.schema import DataError
+from kit.schema import CAPEX_METRICS, SIGNED_METRICS, DataError
 from kit.sources.common import fact_row, parse_day, published, read_json
 
 URL = "https://github.com/akiraak/ai-financial-analyst"
@@ -72,18 +73,20 @@ def press_rows(src: Path, company: dict, release_on: dict, listed: date | None) 
     """Figures from the press-release extract. Capex is checked against the release's own
     cash-flow identity: a figure that fails it is kept but flagged, and the identity's value
     (which reconciles) is added beside it; where capex is missing the identity supplies it.
-    A company whose capex metric is `ocf_minus_free_cash_flow` gets the identity's value as
-    that metric (its releases have no capex line)."""
+    A company whose releases have no capex line (no key for purchases of property and
+    equipment) gets the identity's value as `ocf_minus_free_cash_flow` instead: Nvidia, whose
+    free cash flow also subtracts principal payments on property and intangible assets."""
     where = folder(src, company)
     if where is None:
         return []
     fye = company["fiscal_year_end"]
     cash = read_json(where / "cash-flows.json")
     income = read_json(where / "financials.json")
-    wanted = [(m, cash, "cash-flows.json", k, -1) for m, k in capex_keys(company).items()]
+    wanted = [(m, cash, "cash-flows.json", k, -1 if m in CAPEX_METRICS else 1)
+              for m, k in capex_keys(company).items()]
     wanted.append(("revenue", income, "financials.json", "revenue", 1))
     keys = identity_keys(company)
-    difference = company["capex_metric"] == "ocf_minus_free_cash_flow"
+    difference = "purchases_of_property_and_equipment" not in capex_keys(company)
     rows = []
     labels = sorted({(fy, q) for doc in (cash, income) for fy, qs in doc.items() for q in qs})
     for fy_label, q_label in labels:
@@ -116,7 +119,7 @@ def press_rows(src: Path, company: dict, release_on: dict, listed: date | None) 
                 found.append(["purchases_of_property_and_equipment", value, cell, "identity",
                               how, "holds"])
         for metric, millions, cell, derivation, how, check in found:
-            if millions < 0:
+            if millions < 0 and metric not in SIGNED_METRICS:
                 raise DataError(f"{cell}: {millions} has the wrong sign for {metric}; "
                                 "outflows are negative in this source")
             rows.append(fact_row(metric, start, end, millions * 1e6, public, "press_releases",
