@@ -258,12 +258,12 @@ def _check_funding(data, metrics) -> None:
         minus = " - ".join(d["subtracts"].split(" + "))
         print(f"    free cash flow = operating_cash_flow - {minus} ({d['source_url']}): "
               + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        for r in f[f["status"] != "holds"].itertuples():
+        for r in f.itertuples():  # every quarter it states one for
             by = ("not computable" if pd.isna(r.by_definition_usd)
                   else f"{r.by_definition_usd / 1e6:,.0f}M")
             print(f"    {r.status:<8} {r.quarter_label}: stated {r.stated_usd / 1e6:,.0f}M, by its "
-                  f"definition {by}; "
-                  + (f"reviewed: {r.review}" if r.review else "NOT REVIEWED"))
+                  f"definition {by}" + ("" if r.status == "holds" else "; " + (
+                      f"reviewed: {r.review}" if r.review else "NOT REVIEWED")))
 
 
 TRUST_COLUMNS = {"as_reported_quarters": "as reported", "comparable_quarters": "comparable",

@@ -199,3 +199,22 @@ def test_the_section_names_both_bases_and_what_the_sources_lack(nvda):
     amzn = funding_html(metrics.load_briefing("AMZN")).data
     assert "Not in the sources" in amzn and "operating cash flow" in amzn
     assert "<table" not in amzn  # no figures: no table of dashes
+
+
+def test_a_company_added_from_sec_gets_cash_flow_depreciation_and_backlog(sources_dir):
+    """`kit data add` and `kit data refresh` read companyfacts: Snowflake's recorded
+    document gives operating cash flow (below zero in a quarter is kept), depreciation under
+    its concept, and its backlog as balances."""
+    doc = json.loads((sources_dir / "sec_companyfacts" / "CIK0001640147.json").read_text())
+    company = dict(ticker="SNOW", cik="0001640147", fiscal_year_end="01-31", capex_concept="")
+    rows = pd.DataFrame(companyfacts.facts_rows(doc, company, "u"))
+    have = rows.groupby("metric").size()
+    assert {OCF, DA, RPO} <= set(have.index)
+    rpo = rows[rows["metric"] == RPO]
+    assert (rpo["derivation"] == "reported").all()  # balances: never a difference
+    gaap = doc["facts"]["us-gaap"]
+    given = {(f["end"], f["val"]) for f in
+             gaap["RevenueRemainingPerformanceObligation"]["units"]["USD"]}
+    assert {(f"{e}", v) for e, v in zip(rpo["period_end_date"], rpo["value_usd"])} <= given
+    da = rows[rows["metric"] == DA]["source_detail"]
+    assert da.str.contains("DepreciationDepletionAndAmortization|Depreciation ").all()
