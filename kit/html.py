@@ -32,6 +32,7 @@ CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; "
 
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f;
+       overflow-wrap: break-word;
        max-width: 1000px; margin: 2em auto; padding: 0 1.5em; }
 h1 { font-size: 1.7em; margin-bottom: .2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; width: 100%; margin: .8em 0; font-size: .92em; }
@@ -39,8 +40,9 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: .35em .5em; text-align: left
 th { background: #f5f5f7; }
 table.headline td:nth-child(2) { font-weight: 600; white-space: nowrap; }
 table.headline td .meta { white-space: normal; }
-table.peers, table.index, table.timeline { table-layout: fixed; }  /* long (German) words */
-:is(table.peers, table.index, table.timeline) :is(td, th) { hyphens: auto; overflow-wrap: anywhere; }
+.scroll { overflow-x: auto; max-width: 100%; }  /* a wide table scrolls in its own box */
+td.num { white-space: nowrap; }  /* a figure never breaks inside */
+:is(td, th) { hyphens: auto; overflow-wrap: break-word; }  /* long (German) words */
 table.quarters td, table.sources td { font-size: .9em; }
 .missing { color: #b00020; font-style: italic; }
 .behind { background: #fff4e5; border-left: 4px solid #b45309; padding: .4em .7em; }
@@ -48,7 +50,8 @@ table.quarters td, table.sources td { font-size: .9em; }
 .basis-switch > input { margin-left: 1em; } .basis-switch > label { margin-right: .5em; }
 .basis-switch > div.basis { display: none; color: inherit; font-size: inherit; }
 #peer-comparable:checked ~ div.comparable, #peer-reported:checked ~ div.reported { display: block; }
-.chart { width: 100%; min-height: 120px; margin: 1em 0; }
+.chart { width: 100%; min-height: 120px; margin: 1em 0; overflow-x: auto; }
+@media (max-width: 600px) { body { margin: 1em auto; padding: 0 .8em; font-size: 14px; } }
 blockquote { margin: 0; padding: .2em .8em; border-left: 3px solid #8aa; }
 .statements { list-style: none; padding: 0; } .statement { margin-bottom: 1em; }
 .meta, .note, .translation, .as-of { color: #555; font-size: .9em; margin: .2em 0; }
@@ -59,16 +62,36 @@ pre { white-space: pre-wrap; background: #f7f7f7; padding: .5em; }
   details { display: block; } details > summary { display: none; }
   .basis-switch > div.basis { display: block; } .basis-switch > input, .basis-switch > label { display: none; }
   .chart, table, .statement { break-inside: avoid; }
+  .scroll, .chart { overflow: visible; }
   a { color: inherit; }
 }
 """
 
+# On a narrow screen (a phone) a chart's legend goes below it in two columns and its title
+# wraps into lines that fit, so that nothing is wider than the screen.
 EMBED = """
+function narrow(spec, width) {
+  if (width >= 560) return spec;
+  var s = JSON.parse(JSON.stringify(spec)), max = Math.max(18, Math.floor(width / 8.5));
+  s.config = s.config || {};
+  s.config.legend = Object.assign({}, s.config.legend, {orient: "bottom", columns: 2,
+                                                        labelLimit: Math.floor(width / 2) - 30});
+  var title = typeof s.title === "string" ? {text: s.title} : s.title;
+  if (title && typeof title.text === "string") {
+    var lines = [], line = "";
+    title.text.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > max) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    lines.push(line);
+    s.title = Object.assign({}, title, {text: lines});
+  }
+  return s;
+}
 document.querySelectorAll("div.chart").forEach(function (el) {
   var spec = JSON.parse(document.getElementById(el.id + "-spec").textContent);
-  vegaEmbed(el, spec, {actions: false, renderer: "svg"}).catch(function (err) {
-    el.textContent = %s + err;
-  });
+  vegaEmbed(el, narrow(spec, el.clientWidth), {actions: false, renderer: "svg"})
+    .catch(function (err) { el.textContent = %s + err; });
 });
 """
 

@@ -7,7 +7,7 @@ URLs. Every figure is shown with the source it came from and the basis it is on.
 from __future__ import annotations
 
 import re
-from html import escape
+from html import escape, unescape
 
 import pandas as pd
 from IPython.display import HTML
@@ -110,11 +110,25 @@ def _date(value) -> str:
     return "" if pd.isna(value) else i18n.date(value)
 
 
+# a cell that is one figure ("$6.72 billion", "-10.6 %", "6,72 Mrd. $"): kept on one line
+NUMBER = re.compile(r"[−+-]?\$?\s?[\d.,]+(–[\d.,]+)?(\s?(billion|Mrd\.(\s?(USD|\$))?|%))?"
+                    r"|\d{4}-\d{2}-\d{2}")
+
+
 def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
+    """A table in a box of its own that scrolls sideways where the screen is narrower (a
+    phone), cells holding one figure kept on one line."""
     th = "".join(f"<th>{h}</th>" for h in head)
-    body = "".join("<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in r)
+    body = "".join("<tr>" + "".join(c if c.startswith("<td") else _cell(c) for c in r)
                    + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="scroll"><table class="{cls}"><thead><tr>{th}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def _cell(content: str) -> str:
+    text = unescape(re.sub(r"<[^>]+>", "", content)).replace("\u00a0", " ").strip()
+    return f'<td class="num">{content}</td>' if text and NUMBER.fullmatch(text) \
+        else f"<td>{content}</td>"
 
 
 def _figure_source(q: pd.Series, metric: str, cik: str) -> str:

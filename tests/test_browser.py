@@ -39,6 +39,66 @@ def offline_page():
         browser.close()
 
 
+# What lies outside the viewport and is not inside a box that scrolls on its own, what an
+# `overflow: hidden` box clips, and the cells of one figure that take more than one line.
+OUTSIDE = """() => {
+  const vw = document.documentElement.clientWidth;
+  const inScrollBox = el => { for (let a = el.parentElement; a; a = a.parentElement) {
+    const o = getComputedStyle(a).overflowX; if (o === 'auto' || o === 'scroll') return true; }
+    return false; };
+  const name = el => el.tagName + '.' + (el.className.baseVal ?? el.className) + ' '
+                     + (el.textContent || '').trim().slice(0, 40);
+  const out = {width: document.documentElement.scrollWidth, vw, outside: [], clipped: [],
+               tall: []};
+  const text = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n; (n = text.nextNode());) {
+    const range = document.createRange(); range.selectNodeContents(n);
+    const rects = [...range.getClientRects()];
+    if (rects.some(r => r.width && (r.left < -1 || r.right > vw + 1))
+        && !inScrollBox(n.parentElement)) out.outside.push(name(n.parentElement));
+  }
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.height && (r.left < -1 || r.right > vw + 1) && !inScrollBox(el))
+      out.outside.push(name(el));
+    if (getComputedStyle(el).overflowX === 'hidden' && el.scrollWidth > el.clientWidth + 1)
+      out.clipped.push(name(el));
+  }
+  for (const td of document.querySelectorAll('td.num')) {
+    const range = document.createRange(); range.selectNodeContents(td);
+    const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+    if (tops.size > 1) out.tall.push(td.textContent);
+  }
+  return out;
+}"""
+
+
+def _phone_pages(seed_briefing, german_reports):
+    return {"seed": seed_briefing, "german": german_reports / "META-2024-04-25.de.html",
+            "index": german_reports / "index.html", "index.de": german_reports / "index.de.html"}
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("name", ["seed", "german", "index", "index.de"])
+def test_a_page_fits_the_screen_at_phone_and_desktop_widths(seed_briefing, german_reports,
+                                                             name, width):
+    """Nothing lies outside the screen unless inside a box that scrolls on its own (a wide
+    table), nothing is clipped by `overflow: hidden`, the page does not scroll sideways, and
+    every cell of one figure is one line high."""
+    path = _phone_pages(seed_briefing, german_reports)[name]
+    with offline_page() as (page, requests, errors):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(path.resolve().as_uri())
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+        found = page.evaluate(OUTSIDE)
+        numbers = page.locator("td.num").count()
+        page.screenshot(path=str(path.parent / f"{path.stem}-{width}.png"), full_page=True)
+    assert found["width"] <= width, found
+    assert found["outside"] == [] and found["clipped"] == [], found
+    assert numbers > 5 and found["tall"] == [], found["tall"]
+    assert requests == [] and errors == []
+
+
 def test_briefing_renders_every_chart_offline(seed_briefing):
     with offline_page() as (page, requests, errors):
         page.goto(seed_briefing.resolve().as_uri())
@@ -140,17 +200,13 @@ def test_a_german_briefing_draws_every_chart_offline_in_german(german_reports):
         tip.wait_for(state="visible", timeout=5000)
         tooltip = tip.inner_text()
         width = page.eval_on_selector("div.chart svg", "el => el.getBoundingClientRect().width")
-        # no table wider than the page (the folded table of quarters is, in English too)
-        wider = ("[...document.querySelectorAll('table:not(.quarters)')].filter(t => t"
-                 ".getBoundingClientRect().right > document.body.getBoundingClientRect().right"
-                 " + 1).map(t => t.className)")
-        overflow = page.evaluate(wider)
+        overflow = page.evaluate(OUTSIDE)["outside"]  # wide tables scroll in their own box
         clipped = page.eval_on_selector_all(  # a chart title wider than its chart is cut off
             "div.chart svg", "els => els.filter(s => { const t = s.querySelector('.role-title');"
             " return t && t.getBoundingClientRect().right > s.getBoundingClientRect().right + 1;"
             " }).map(s => s.querySelector('.role-title').textContent)")
         page.goto((german_reports / "index.de.html").resolve().as_uri())
-        overflow += page.evaluate(wider)
+        overflow += page.evaluate(OUTSIDE)["outside"]
     assert drawn and all(drawn)
     assert width > 600  # as wide as the page, readable
     assert overflow == []  # the longer German words still fit the page
