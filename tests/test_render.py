@@ -32,7 +32,7 @@ def test_seed_briefing_hides_code_and_has_every_chart(seed_briefing):
     assert "kit.load_briefing" not in doc
     nb = json.loads(render.NOTEBOOK.read_text())
     chart_cells = [c for c in nb["cells"] if "_chart(" in "".join(c["source"])]
-    assert len(chart_cells) == 6  # capex, intensity, growth, guidance, reaction, peers
+    assert len(chart_cells) == 7  # capex, intensity, growth, funding, guidance, reaction, peers
     assert doc.count('class="chart"') == len(chart_cells)
 
 
@@ -40,7 +40,8 @@ def test_seed_briefing_has_every_section_and_a_reproducible_footer(seed_briefing
     soup = BeautifulSoup(seed_briefing.read_text(), "html.parser")
     headings = [h.get_text() for h in soup.find_all("h2")]
     assert headings == ["Headline figures", "Capital expenditures by quarter",
-                        "Capex as a share of revenue", "Growth", "How the outlook moved",
+                        "Capex as a share of revenue", "Growth", "Funding and depreciation",
+                        "How the outlook moved",
                         "How the stock reacted", "Peers", "What management said",
                         "Data quality", "Methodology", "Sources"]
     footer = soup.find("footer").get_text(" ")
