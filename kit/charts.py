@@ -20,7 +20,7 @@ import pandas as pd
 
 from kit import i18n, periods
 from kit.i18n import N_, _
-from kit.metrics import METRIC_NAMES, fiscal_year_label, metric_name, outlook_text
+from kit.metrics import METRIC_NAMES, fiscal_year_label, metric_name, outlook_text, quarter_label
 from kit.schema import COMPARABLE, SUMS
 
 # jsonschema, which altair imports, imports rfc3987_syntax when it is installed (Jupyter
@@ -44,7 +44,33 @@ EMBED_OPTIONS = {"renderer": "svg", "actions": {"export": True, "source": False,
 WIDTH, HEIGHT = 720, 260  # pixels, in a notebook; the export uses the page's width
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6",
-           "#9d755d", "#bab0ac"]
+           "#9d755d", "#bab0ac", "#eeca3b", "#17becf", "#8c6d31", "#637939", "#7b4173"]
+# The parts of a capex figure: one colour each and their place in a stack, whatever their
+# label in the page's language.
+COMPONENT_COLORS = {"purchases_of_property_and_equipment": "#4c78a8",
+                    "finance_lease_principal_payments": "#f58518",
+                    "capex_incl_finance_leases": "#4c78a8", "ocf_minus_free_cash_flow": "#4c78a8",
+                    "capex_incl_finance_lease_additions": "#e45756"}
+COMPARABLE_LINE, QUOTED_MARK = "#54a24b", "#e45756"
+
+
+def company_colors(tickers=None) -> dict[str, str]:
+    """Each company's colour, the same in every chart, the explorer and every language: by
+    its place among the companies the kit covers (kit.data's companies table), so that a
+    company keeps it whichever others a chart shows. `tickers`: those wanted, in order."""
+    from kit import data
+
+    known = list(data.load_companies()["ticker"])
+    colors = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(known)}
+    wanted = known if tickers is None else list(dict.fromkeys(tickers))
+    return {t: colors.get(t, PALETTE[(len(known) + i) % len(PALETTE)])
+            for i, t in enumerate(wanted)}
+
+
+def company_scale(tickers) -> alt.Scale:
+    """A colour scale of `tickers` in their company colours (company_colors)."""
+    colors = company_colors(tickers)
+    return alt.Scale(domain=list(colors), range=list(colors.values()))
 
 
 @alt.theme.register("kit", enable=True)
@@ -162,6 +188,34 @@ def empty_chart(message: str) -> alt.Chart:
         text="text:N").properties(height=60)
 
 
+def quarter_domain(quarters: pd.DataFrame) -> list[str]:
+    """Every quarter's label from the first to the last of `quarters` (one company's, with
+    fiscal and calendar year and quarter), also those the data has no row for: on an axis
+    with this domain a missing quarter stays a gap, not a neighbour of the next one."""
+    if quarters.empty:
+        return []
+    key = quarters["fiscal_year"] * 4 + quarters["fiscal_quarter"] - 1
+    shift = int((quarters["calendar_year"] * 4 + quarters["calendar_quarter"] - 1 - key).iloc[-1])
+    known = dict(zip(key, quarters["quarter_label"]))
+    return [known.get(k) or quarter_label(k // 4, k % 4 + 1, (k + shift) // 4,
+                                          (k + shift) % 4 + 1)
+            for k in range(int(key.min()), int(key.max()) + 1)]
+
+
+def gaps(domain: list[str], have: set, what: str, y: str) -> alt.Chart | None:
+    """A grey cross on the axis for each quarter of `domain` not in `have`, its tooltip
+    naming the quarter and that `what` is not in the sources for it (None: no gap)."""
+    missing = [label for label in domain if label not in have]
+    if not missing:
+        return None
+    rows = pd.DataFrame({"quarter_label": missing, y: 0.0,
+                         "note": _("{what}: not in the sources").format(what=what)})
+    return alt.Chart(rows).mark_point(shape="cross", color="#999", size=40).encode(
+        x=alt.X("quarter_label:N", sort=domain), y=f"{y}:Q",
+        tooltip=[alt.Tooltip("quarter_label:N", title=_("Quarter")),
+                 alt.Tooltip("note:N", title=_("Missing"))])
+
+
 def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
                 capex_metric: str = COMPARABLE) -> alt.Chart:
     """Quarterly capex as the company reports it, stacked by component where it has parts;
@@ -175,7 +229,10 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
     known = quarters["capex_usd"].notna()
     if known.any():  # leading quarters without the headline figure would look like zero capex
         quarters = quarters[known.cumsum() > 0]
-    order = list(quarters["quarter_label"])
+    known = quarters["capex_usd"].notna()
+    if known.any():  # and the trailing ones: the axis ends with the last figure
+        quarters = quarters[known[::-1].cumsum()[::-1] > 0]
+    order = quarter_domain(quarters)
     # Only quarters with the whole figure: a part alone would look like all of the capex.
     long = quarters[quarters["capex_usd"].notna()].melt(
         id_vars=["period_end_date", "quarter_label"], value_vars=parts,
@@ -185,28 +242,42 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
                             var_name="component", value_name="source")
     sources["component"] = sources["component"].str.replace("_source", "_usd")
     long = long.merge(sources, on=["period_end_date", "component"])
+    keys = [c[:-4] for c in parts]
+    long["stack"] = long["component"].map(lambda c: keys.index(c[:-4]))  # fixed stack order
     long["component"] = long["component"].map(lambda c: _title(c[:-4]))
     long["usd_bn"] = long["usd"] / 1e9
+    comparable = quarters.dropna(subset=["comparable_usd"]) if "comparable_usd" in quarters \
+        else quarters.iloc[0:0]
+    quoted = "capex_incl_finance_lease_additions"  # a company's own quoted total, where given
+    show_comparable = capex_metric != COMPARABLE and not comparable.empty
+    show_quoted = f"{quoted}_usd" in quarters and quarters[f"{quoted}_usd"].notna().any()
+    comparable_name = _("Comparable capex (purchases + finance-lease principal)")
+    quoted_name = _("As the company quotes it, including finance leases")
+    # one colour per component, whatever its label in the page's language
+    legend = {_title(k): COMPONENT_COLORS.get(k, PALETTE[0]) for k in keys}
+    if show_comparable:
+        legend[comparable_name] = COMPARABLE_LINE
+    if show_quoted:
+        legend[quoted_name] = QUOTED_MARK
+    color = alt.Color("component:N", title=None,
+                      scale=alt.Scale(domain=list(legend), range=list(legend.values())))
     bars = alt.Chart(long).mark_bar().encode(
-        x=alt.X("quarter_label:N", sort=order, title=_("Quarter (period end)")),
+        x=alt.X("quarter_label:N", sort=order, title=_("Quarter (period end)"),
+                scale=alt.Scale(domain=order)),  # a quarter without a figure stays a gap
         y=alt.Y("sum(usd_bn):Q", title=_("USD billions")),
-        color=alt.Color("component:N", title=None),
+        color=color, order=alt.Order("stack:Q"),
         tooltip=_amount_tooltip(),
     )
     layers = [bars]
     drawn = {capex_metric}
-    comparable = quarters.dropna(subset=["comparable_usd"]) if "comparable_usd" in quarters \
-        else quarters.iloc[0:0]
-    if capex_metric != COMPARABLE and not comparable.empty:
+    if show_comparable:
         drawn.add(COMPARABLE)
-        layers.append(_overlay(comparable, COMPARABLE, _("Comparable capex (purchases + "
-                                                         "finance-lease principal)"), order,
+        layers.append(_overlay(comparable, COMPARABLE, comparable_name, order, color,
                                alt.Chart.mark_line, point=True, strokeDash=[4, 2]))
-    quoted = "capex_incl_finance_lease_additions"  # a company's own quoted total, where given
-    if f"{quoted}_usd" in quarters and quarters[f"{quoted}_usd"].notna().any():
-        layers.append(_overlay(quarters.dropna(subset=[f"{quoted}_usd"]), quoted,
-                               _("As the company quotes it, including finance leases"), order,
-                               alt.Chart.mark_point, filled=True, size=70, shape="diamond"))
+    if show_quoted:
+        layers.append(_overlay(quarters.dropna(subset=[f"{quoted}_usd"]), quoted, quoted_name,
+                               order, color, alt.Chart.mark_point, filled=True, size=70,
+                               shape="diamond"))
     if outlook is not None and outlook.get("basis") in drawn \
             and pd.notna(outlook.get("low_usd")) and pd.notna(outlook.get("high_usd")):
         year = quarters[quarters["fiscal_year"] == outlook["fiscal_year"]]
@@ -223,6 +294,9 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
             layers.append(alt.Chart(band).mark_rect(opacity=0.35, color="#666").encode(
                 x=alt.X("quarter_label:N", sort=order), y="low_bn:Q", y2="high_bn:Q",
                 tooltip=[alt.Tooltip("guidance:N", title=_("Guidance"))]))
+    missing = gaps(order, set(long["quarter_label"]), _title(capex_metric), "usd_bn")
+    if missing is not None:
+        layers.append(missing)
     chart = alt.layer(*layers) if len(layers) > 1 else bars
     # the measure as a subtitle: with it in the title, a long (German) name is cut off
     return chart.properties(title=alt.Title(_("Capital expenditures by quarter, as reported"),
@@ -236,14 +310,14 @@ def _amount_tooltip() -> list:
             alt.Tooltip("source:N", title=_("Source"))]
 
 
-def _overlay(rows: pd.DataFrame, metric: str, name: str, order: list, mark, **style):
-    """One more measure over the capex bars, in the same legend."""
+def _overlay(rows: pd.DataFrame, metric: str, name: str, order: list, color, mark, **style):
+    """One more measure over the capex bars, in the same legend (`color`)."""
     data = pd.DataFrame({"quarter_label": rows["quarter_label"],
                          "usd_bn": rows[f"{metric}_usd"] / 1e9, "component": name,
                          "source": rows[f"{metric}_source"]})
     return mark(alt.Chart(data), **style).encode(
-        x=alt.X("quarter_label:N", sort=order), y="usd_bn:Q",
-        color=alt.Color("component:N", title=None), tooltip=_amount_tooltip())
+        x=alt.X("quarter_label:N", sort=order), y="usd_bn:Q", color=color,
+        tooltip=_amount_tooltip())
 
 
 def _title(metric: str) -> str:
@@ -263,19 +337,25 @@ def growth_chart(quarters: pd.DataFrame) -> alt.Chart:
 
 
 def _pct_chart(quarters: pd.DataFrame, column: str, title: str, color: str) -> alt.Chart:
-    q = quarters.dropna(subset=[column])
-    if q.empty:
+    known = quarters[column].notna()
+    if not known.any():
         return empty_chart(_("{title}: not computable from the sources (a quarter missing).")
                            .format(title=title))
-    q = pd.DataFrame({"quarter_label": q["quarter_label"], "pct": q[column],
+    span = quarters[(known.cumsum() > 0) & (known[::-1].cumsum()[::-1] > 0)]
+    domain = quarter_domain(span)
+    q = pd.DataFrame({"quarter_label": span["quarter_label"], "pct": span[column],
                       "source": _("computed by the kit from the capex and revenue rows")})
-    return alt.Chart(q).mark_line(point=True, color=color).encode(
-        x=alt.X("quarter_label:N", sort=list(q["quarter_label"]), title=_("Quarter")),
+    line = alt.Chart(q).mark_line(point=True, color=color,  # a missing value breaks the line
+                                  invalid="break-paths-show-domains").encode(
+        x=alt.X("quarter_label:N", sort=domain, title=_("Quarter"),
+                scale=alt.Scale(domain=domain)),  # a quarter without a figure stays a gap
         y=alt.Y("pct:Q", title=_("percent")),
         tooltip=[alt.Tooltip("quarter_label:N", title=_("Quarter")),
                  alt.Tooltip("pct:Q", title=title, format=".1f"),
                  alt.Tooltip("source:N", title=_("Source"))],
-    ).properties(title=title)
+    )
+    missing = gaps(domain, set(q.dropna(subset=["pct"])["quarter_label"]), title, "pct")
+    return (line if missing is None else alt.layer(line, missing)).properties(title=title)
 
 
 def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) -> alt.Chart | None:
@@ -363,14 +443,15 @@ def funding_chart(funding: pd.DataFrame, capex_metric: str) -> alt.Chart:
     if f["ocf_usd"].isna().all():
         return empty_chart(_("Operating cash flow: not in the sources; capex and "
                              "depreciation are in the table of quarters."))
-    order = list(f["quarter_label"])
+    order = quarter_domain(funding)
     long = pd.concat([pd.DataFrame({
         "quarter_label": f["quarter_label"], "measure": name, "bn": f[column] / 1e9,
         "basis": metric_name(capex_metric) if column == "capex_usd" else name,
         "source": f[column.replace("_usd", "_source")].fillna(_("not in the sources"))})
         for column, name in series.items()], ignore_index=True)
-    return alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("quarter_label:N", sort=order, title=_("Quarter")),
+    return alt.Chart(long).mark_line(point=True, invalid="break-paths-show-domains").encode(
+        x=alt.X("quarter_label:N", sort=order, title=_("Quarter"),
+                scale=alt.Scale(domain=order)),  # a quarter without a figure stays a gap
         y=alt.Y("bn:Q", title=_("USD billions")),
         color=alt.Color("measure:N", sort=list(series.values()), title=None),
         tooltip=[alt.Tooltip("quarter_label:N", title=_("Quarter")),
@@ -430,7 +511,8 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart | None:
         source=source).mark_line(point=True).encode(
         x=alt.X("calendar_label:N", sort=order, title=_("Calendar quarter")),
         y=alt.Y("value:Q", title=None),
-        color=alt.Color("ticker:N", title=_("Company")),
+        color=alt.Color("ticker:N", title=_("Company"),  # every company, whatever the measure
+                        scale=company_scale(sorted(set(p["ticker"])))),
         strokeWidth=alt.StrokeWidth("own:Q", legend=None),
         opacity=alt.condition(pick, alt.value(1), alt.value(0.15)),
         tooltip=[alt.Tooltip("ticker:N", title=_("Company")),

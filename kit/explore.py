@@ -245,7 +245,8 @@ class Explorer:
         chart = alt.Chart(sel[["ticker", label, "value", "quarter_label", "source"]]).mark_line(
             point=True, invalid="break-paths-show-domains").encode(
             x=x, y=alt.Y("value:Q", title=title),
-            color=alt.Color("ticker:N", title=_("Company"), sort=list(self.companies.value)),
+            color=alt.Color("ticker:N", title=_("Company"),
+                            scale=charts.company_scale(self.companies.value)),
             tooltip=[alt.Tooltip("ticker:N", title=_("Company")),
                      alt.Tooltip("quarter_label:N", title=_("Quarter")),
                      alt.Tooltip("value:Q", title=title, format=",.2f"),

@@ -18,7 +18,8 @@ from kit.schema import COMPARABLE
 OCF, DA, FCF, RPO = ("operating_cash_flow", "depreciation_and_amortization", "free_cash_flow",
                      "remaining_performance_obligations")
 TOLERANCE_USD = 1e6  # figures in whole millions: the stated figure's rounding
-LABELS = ["period_end_date", "quarter_label", "fiscal_year", "fiscal_quarter"]
+LABELS = ["period_end_date", "quarter_label", "fiscal_year", "fiscal_quarter", "calendar_year",
+          "calendar_quarter"]
 
 
 def funding(quarters: pd.DataFrame, capex_metric: str) -> pd.DataFrame:
