@@ -86,7 +86,7 @@ def test_the_installed_kit_renders_the_seed_briefing_from_any_folder(installed):
     html = work / "reports" / f"{SEED[0]}-{SEED[1]}.html"
     assert res.stdout.strip().endswith(f"reports/{html.name}") and html.is_file()
     soup = BeautifulSoup(html.read_text(), "html.parser")
-    assert len(soup.select("div.chart")) == 6
+    assert len(soup.select("div.chart")) == 7
     assert "$35–40 billion" in soup.select_one("table.headline").get_text()  # the seed story
     assert "Warning" not in res.stderr and "TCP" not in res.stderr  # no kernel chatter
 

@@ -107,6 +107,7 @@ def _hover_tooltip(page, chart) -> str:
     """Hover the first mark of `chart` that has a tooltip; the tooltip's text as shown."""
     marks = chart.locator("g.mark-rect path, g.mark-symbol path")
     for i in range(min(marks.count(), 40)):
+        marks.nth(i).scroll_into_view_if_needed()  # JupyterLab may have moved it meanwhile
         box = marks.nth(i).bounding_box()
         if not box or box["width"] < 2 or box["height"] < 2:
             continue
@@ -128,11 +129,12 @@ def test_briefing_charts_in_jupyterlab_are_readable_with_tooltips_and_a_working_
     outside = []
     page = _page(browser, url, outside)
     _run_all(page, url, "briefing.ipynb")
-    page.wait_for_function("document.querySelectorAll('.vega-embed svg.marks').length >= 6",
+    page.wait_for_function("document.querySelectorAll('.vega-embed svg.marks').length >= 7",
                            timeout=120000)
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60000)  # all cells run
     charts = page.locator(".jp-OutputArea-output .vega-embed")
-    assert charts.count() == 6
-    for i in range(6):
+    assert charts.count() == 7  # capex, intensity, growth, funding, guidance, reaction, peers
+    for i in range(7):
         chart = charts.nth(i)
         chart.scroll_into_view_if_needed()
         width = chart.locator("svg.marks").bounding_box()["width"]
@@ -140,7 +142,7 @@ def test_briefing_charts_in_jupyterlab_are_readable_with_tooltips_and_a_working_
         tip = _hover_tooltip(page, chart)
         assert "Source" in tip, f"chart {i + 1} shows no tooltip with its source"
 
-    peers = charts.nth(5)
+    peers = charts.nth(6)
     select = peers.locator("select")
     assert select.count() == 1  # the measure drop-down, bound to a Vega-Lite param
     options = select.locator("option").all_inner_texts()
@@ -193,8 +195,8 @@ def test_explorer_follows_a_change_and_links_the_briefing_it_renders(lab, browse
     viewer.wait_for(timeout=30000)
     page.locator(".jp-Toolbar").get_by_text("Trust HTML", exact=True).click()
     frame = page.frame_locator(".jp-HTMLViewer iframe")
-    frame.locator("div.chart svg").nth(5).wait_for(timeout=30000)
-    assert frame.locator("div.chart svg.marks").count() == 6
+    frame.locator("div.chart svg").nth(6).wait_for(timeout=30000)
+    assert frame.locator("div.chart svg.marks").count() == 7
     assert not outside, f"requests left the server: {outside[:3]}"
 
 
