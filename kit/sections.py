@@ -176,6 +176,7 @@ def _measure_names(b: Briefing) -> tuple[str, str]:
 
 
 def title_html(b: Briefing) -> HTML:
+    """The title, the date's rule, and the story in two or three sentences (story_html)."""
     return HTML(
         '<header class="briefing-title"><h1>'
         + _e(_("{company} ({ticker}): AI-infrastructure spending").format(
@@ -184,13 +185,63 @@ def title_html(b: Briefing) -> HTML:
            else "")
         + '<p class="as-of">' + _e(_("As of {date}: only releases, filings, guidance and prices "
                                    "public by that date are used.").format(
-            date=_date(b.as_of))) + "</p>"
-        "<p>" + _("<b>Capex as reported</b> means what {company} calls capex: {definition}.")
-        .format(company=_e(b.company_name), definition=_quoting(_(b.capex_definition))) + "</p>"
-        "<p>" + _("<b>Comparable capex</b> is the same for every company: {definition}. It is "
-                  "left empty, with the missing part named, where a component is not in the "
-                  "sources — never a partial sum.").format(
-            definition=_e(_(COMPARABLE_DEFINITION))) + "</p></header>")
+            date=_date(b.as_of))) + "</p>" + story_html(b) + "</header>")
+
+
+def _to(row: str, text: str) -> str:
+    """A figure of the story, linked to its row of the headline table."""
+    return f'<a class="figure" href="#headline-{row}">{text}</a>'
+
+
+def story_html(b: Briefing) -> str:
+    """Two or three sentences from the briefing's own figures, each linked to its row of the
+    headline table: the latest quarter on both measures and its growth, the current outlook
+    and how it moved, the stock's move after the latest release."""
+    q = b.quarters.dropna(subset=["capex_usd"])
+    if q.empty:
+        return ""
+    last = q.iloc[-1]
+    sentences = [_("In {quarter}, {company} spent {capex} on capex as it reports it").format(
+        quarter=_e(last["quarter_label"]), company=_e(b.company_name),
+        capex=_to("latest", usd_bn(last["capex_usd"])))
+        + (" " + _("({change} on the same quarter a year earlier)").format(
+            change=_to("change", pct(last["capex_yoy_pct"])))
+           if pd.notna(last["capex_yoy_pct"]) else "")
+        + ("" if b.capex_metric == COMPARABLE else "; " + (
+            _("on the comparable measure, {capex}").format(
+                capex=_to("latest", usd_bn(last["comparable_usd"])))
+            if pd.notna(last["comparable_usd"]) else _e(_(
+                "the comparable measure lacks {parts}").format(
+                parts=last["comparable_missing"] or _("a part")))))
+        + "."]
+    g = b.current_outlook
+    if g is not None:
+        moved = _e(_(g["change"]))
+        if g["previous"] is not None:
+            moved += " " + _e(_("from {outlook}").format(outlook=outlook_text(g["previous"])))
+        sentences.append(_("Its outlook for {year} is {outlook}, on {basis}, {moved} on "
+                           "{date}.").format(
+            year=_e(fiscal_year_label(g["fiscal_year"])), outlook=_to("outlook", _e(g["text"])),
+            basis=_e(basis_name(g["basis"])), moved=moved, date=_date(g["given_date"])))
+    if not b.reactions.empty:
+        r = b.reactions.iloc[-1]
+        sentences.append(_("The stock moved {move} on the first session after the release of "
+                           "{date}{excess}.").format(
+            move=_to("reaction", pct(r["move_pct"])), date=_date(r["release_date"]),
+            excess=" " + _("({excess} against QQQ)").format(excess=_to(
+                "reaction", pct(r["excess_pct"]))) if pd.notna(r["excess_pct"]) else ""))
+    return '<p class="story">' + " ".join(sentences) + "</p>"
+
+
+def _bases_html(b: Briefing) -> str:
+    """What the two capex measures mean for this company (below the headline table)."""
+    return ("<p>" + _("<b>Capex as reported</b> means what {company} calls capex: "
+                      "{definition}.").format(company=_e(b.company_name),
+                                              definition=_quoting(_(b.capex_definition)))
+            + "</p><p>" + _("<b>Comparable capex</b> is the same for every company: "
+                            "{definition}. It is left empty, with the missing part named, where "
+                            "a component is not in the sources — never a partial sum.").format(
+                definition=_e(_(COMPARABLE_DEFINITION))) + "</p>")
 
 
 def headline_html(b: Briefing) -> HTML:
@@ -211,7 +262,8 @@ def headline_html(b: Briefing) -> HTML:
                                       "<br><b>" + _e(_("Comparable:")) + "</b> "
                                       + _brief_source(q, COMPARABLE, b.cik))
 
-    rows = [[_e(_("Capex, latest quarter")), usd_bn(last["capex_usd"]), _comparable(last),
+    rows = [[_anchor("latest") + _e(_("Capex, latest quarter")), usd_bn(last["capex_usd"]),
+             _comparable(last),
              _e(last["quarter_label"]), both(last)]]
     rows += [_later_quarter(r, m, b.cik) for _i, r in b.quarters[key > key[last.name]].iterrows()]
     if earlier.empty:
@@ -222,7 +274,7 @@ def headline_html(b: Briefing) -> HTML:
                      _e(e["quarter_label"]), both(e)])
     note = f" ({_e(last['yoy_note'])})" if last["yoy_note"] else ""
     rows += [
-        [_e(_("Change, year over year")), pct(last["capex_yoy_pct"]),
+        [_anchor("change") + _e(_("Change, year over year")), pct(last["capex_yoy_pct"]),
          _comparable(last, "comparable_yoy_pct", pct), _e(last["quarter_label"]) + note,
          _e(_("computed by the kit from the two rows above"))],
         [_e(_("Capex, trailing four quarters")), usd_bn(last["capex_ttm_usd"]),
@@ -242,7 +294,7 @@ def headline_html(b: Briefing) -> HTML:
             moved += " " + _e(_("from {outlook} (given {date})").format(
                 outlook=outlook_text(p), date=_date(p["given_date"])))
         how = f"; {_e(g['level_note'])}" if g["level_note"] else ""
-        rows.append([_e(_("Full-year {year} capex outlook").format(
+        rows.append([_anchor("outlook") + _e(_("Full-year {year} capex outlook").format(
                          year=fiscal_year_label(g["fiscal_year"]))),
                      f'<td colspan="2">{_e(g["text"])}<br><span class="meta">'
                      + _e(_("basis: {basis}").format(basis=basis_name(g["basis"])))
@@ -259,9 +311,9 @@ def headline_html(b: Briefing) -> HTML:
     if not b.reactions.empty:
         r = b.reactions.iloc[-1]
         latest = b.latest_release is None or b.latest_release["reaction"]
-        rows.append([_e(_("Stock move, first session after the latest release") if latest
-                        else _("Stock move, first session after the latest release with "
-                               "prices")),
+        rows.append([_anchor("reaction") + _e(
+            _("Stock move, first session after the latest release") if latest
+            else _("Stock move, first session after the latest release with prices")),
                      f'<td colspan="2">{pct(r["move_pct"])}</td>',
                      _e(_("{base} close to {session} close (QQQ {benchmark})").format(
                          base=_date(r["base_date"]), session=_date(r["session_date"]),
@@ -271,7 +323,12 @@ def headline_html(b: Briefing) -> HTML:
                           "release date:")) + " " + _release_link(r, b.cik)])
     reported, comparable = _measure_names(b)
     return HTML(_table([_e(_("Figure")), reported, comparable, _e(_("Period")),
-                        _e(_("Source"))], rows, "headline"))
+                        _e(_("Source"))], rows, "headline") + _bases_html(b))
+
+
+def _anchor(row: str) -> str:
+    """The target of the story's link to a row of the headline table."""
+    return f'<span id="headline-{row}"></span>'
 
 
 def _latest_release_rows(b: Briefing) -> list[list[str]]:

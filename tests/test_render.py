@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from kit import render
+from kit import metrics, render
+from kit.sections import pct, usd_bn
 from tests.conftest import small_notebook
 
 pytestmark = pytest.mark.slow
@@ -177,3 +178,40 @@ def test_a_notebook_staged_with_outputs_is_stored_without_them(tmp_path):
     assert all(not c["outputs"] and c["execution_count"] is None
                for c in kept["cells"] if c["cell_type"] == "code")
     assert "an output" in path.read_text()  # the user's file keeps what they saw
+
+
+def _story(page: Path):
+    soup = BeautifulSoup(page.read_text(), "html.parser")
+    story = soup.select_one("header.briefing-title p.story")
+    first = soup.find("h2")  # the story comes before the first section
+    assert story is not None and story.find_next("h2") is first
+    ids = {el["id"] for el in soup.select("[id^=headline-]")}
+    links = story.select("a.figure")
+    assert links and all(a["href"][1:] in ids for a in links)  # each figure: its row
+    figures = {}
+    for a in links:
+        figures.setdefault(a["href"][1:], []).append(a.get_text())
+    return story.get_text(" "), figures
+
+
+def test_the_seed_briefing_opens_with_its_story(seed_briefing):
+    """Issue 29: the first lines carry the quarter's capex, the raised outlook and the stock's
+    move, each linked to its row of the headline table."""
+    text, figures = _story(seed_briefing)
+    b = metrics.load_briefing("META", "2024-04-25")
+    latest = b.quarters.dropna(subset=["capex_usd"]).iloc[-1]
+    assert figures["headline-latest"][0] == usd_bn(latest["capex_usd"]) == "$6.72 billion"
+    assert figures["headline-outlook"] == ["$35–40 billion"] and "raised" in text
+    move = pct(b.reactions.iloc[-1]["move_pct"])
+    assert figures["headline-reaction"][0] == move == "-10.6 %"  # the seed article's reaction
+
+
+def test_another_company_at_another_date_opens_with_its_own_figures(all_briefings):
+    page = next(all_briefings.glob("NVDA-*.html"))
+    text, figures = _story(page)
+    b = metrics.load_briefing("NVDA", page.stem.split("-", 1)[1])
+    last = b.quarters.dropna(subset=["capex_usd"]).iloc[-1]
+    assert figures["headline-latest"][0] == usd_bn(last["capex_usd"])
+    assert last["quarter_label"] in text and b.company_name in text
+    assert figures["headline-reaction"] == [pct(b.reactions.iloc[-1]["move_pct"]),
+                                            pct(b.reactions.iloc[-1]["excess_pct"])]
