@@ -237,15 +237,17 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
     long = quarters[quarters["capex_usd"].notna()].melt(
         id_vars=["period_end_date", "quarter_label"], value_vars=parts,
         var_name="component", value_name="usd").dropna(subset=["usd"])
-    sources = quarters.melt(id_vars=["period_end_date"],
-                            value_vars=[c.replace("_usd", "_source") for c in parts],
+    sources = quarters.melt(id_vars=["period_end_date"],  # the document, in a few words
+                            value_vars=[c.replace("_usd", "_brief") for c in parts],
                             var_name="component", value_name="source")
-    sources["component"] = sources["component"].str.replace("_source", "_usd")
+    sources["component"] = sources["component"].str.replace("_brief", "_usd")
     long = long.merge(sources, on=["period_end_date", "component"])
     keys = [c[:-4] for c in parts]
     long["stack"] = long["component"].map(lambda c: keys.index(c[:-4]))  # fixed stack order
     long["component"] = long["component"].map(lambda c: _title(c[:-4]))
     long["usd_bn"] = long["usd"] / 1e9
+    long["total_bn"] = long["period_end_date"].map(  # the quarter's whole figure
+        quarters.set_index("period_end_date")["capex_usd"]) / 1e9
     comparable = quarters.dropna(subset=["comparable_usd"]) if "comparable_usd" in quarters \
         else quarters.iloc[0:0]
     quoted = "capex_incl_finance_lease_additions"  # a company's own quoted total, where given
@@ -266,7 +268,9 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
                 scale=alt.Scale(domain=order)),  # a quarter without a figure stays a gap
         y=alt.Y("sum(usd_bn):Q", title=_("USD billions")),
         color=color, order=alt.Order("stack:Q"),
-        tooltip=_amount_tooltip(),
+        tooltip=[*_amount_tooltip()[:3],
+                 alt.Tooltip("total_bn:Q", title=_("Quarter's total, USD bn"), format=",.3f"),
+                 _amount_tooltip()[3]],
     )
     layers = [bars]
     drawn = {capex_metric}
@@ -314,7 +318,7 @@ def _overlay(rows: pd.DataFrame, metric: str, name: str, order: list, color, mar
     """One more measure over the capex bars, in the same legend (`color`)."""
     data = pd.DataFrame({"quarter_label": rows["quarter_label"],
                          "usd_bn": rows[f"{metric}_usd"] / 1e9, "component": name,
-                         "source": rows[f"{metric}_source"]})
+                         "source": rows[f"{metric}_brief"]})
     return mark(alt.Chart(data), **style).encode(
         x=alt.X("quarter_label:N", sort=order), y="usd_bn:Q", color=color,
         tooltip=_amount_tooltip())
@@ -378,7 +382,8 @@ def guidance_chart(guidance: pd.DataFrame, actuals: pd.DataFrame | None = None) 
                alt.Tooltip("change:N", title=_("Change")),
                alt.Tooltip("source:N", title=_("Source"))]
     base = alt.Chart(g).encode(
-        x=alt.X("given_date:T", title=_("Date given"), scale=alt.Scale(padding=30)),
+        x=alt.X("given_date:T", title=_("Date given"), scale=alt.Scale(padding=30),
+                axis=alt.Axis(format=day, labelAngle=-40)),  # with the year on every label
         color=alt.Color("year:N", title=_("Outlook for")), tooltip=tooltip)
     layers = [base.mark_rule(strokeWidth=6).encode(y=alt.Y("low_bn:Q", title=_("USD billions")),
                                                     y2="high_bn:Q"),

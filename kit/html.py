@@ -51,6 +51,9 @@ table.quarters td, table.sources td { font-size: .9em; }
 .basis-switch > div.basis { display: none; color: inherit; font-size: inherit; }
 #peer-comparable:checked ~ div.comparable, #peer-reported:checked ~ div.reported { display: block; }
 .chart { width: 100%; min-height: 120px; margin: 1em 0; overflow-x: auto; }
+.chart.vega-embed { display: flex; flex-direction: column; }
+.chart .vega-bindings { order: -1; margin: 0 0 .4em; }  /* a chart's drop-down above it */
+#vg-tooltip-element { font-size: 13px; }  /* readable tooltips */
 @media (max-width: 600px) { body { margin: 1em auto; padding: 0 .8em; font-size: 14px; } }
 blockquote { margin: 0; padding: .2em .8em; border-left: 3px solid #8aa; }
 .statements { list-style: none; padding: 0; } .statement { margin-bottom: 1em; }

@@ -167,3 +167,22 @@ def test_the_index_has_free_cash_flow_after_capex_or_says_why_not(all_briefings)
         f = b.funding.dropna(subset=["fcf_capex_ttm_usd"]).iloc[-1]
         assert cells[ticker].startswith(usd_bn(f["fcf_capex_ttm_usd"])), cells[ticker]
     assert "not computable" in cells["AMZN"]  # no operating cash flow in the shipped sources
+
+
+def test_no_tooltip_shows_a_source_path_or_a_field_name(all_briefings):
+    """Issue 29: a tooltip names the document (a release or filing, with its date), not a
+    file of the sources folder or a column name."""
+    from kit.schema import METRICS
+
+    field = re.compile(r"\b(" + "|".join(m for m in METRICS if "_" in m) + r"|\w+_usd)\b")
+    for path in all_briefings.glob("*-*.html"):
+        soup = BeautifulSoup(path.read_text(), "html.parser")
+        for spec_tag in soup.find_all("script", id=re.compile(r"-spec$")):
+            spec = json.loads(spec_tag.string)
+            for rows in spec.get("datasets", {}).values():
+                for row in rows:
+                    for key, value in row.items():
+                        if key.endswith(("source", "_src", "note")) and isinstance(value, str):
+                            assert "press_releases/" not in value and ".json" not in value, \
+                                (path.name, value)
+                            assert not field.search(value), (path.name, value)

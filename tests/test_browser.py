@@ -247,5 +247,6 @@ def test_the_funding_chart_draws_offline_in_both_languages(german_reports, page_
         tip.wait_for(state="visible", timeout=5000)
         tooltip = tip.inner_text()
     assert width > 600 and legend
-    assert "press_releases" in tooltip and quarter in tooltip, tooltip  # the latest quarter
+    assert quarter in tooltip, tooltip  # the latest quarter, and the document that gave it
+    assert "2024" in tooltip and "press_releases" not in tooltip, tooltip
     assert requests == [] and errors == []

@@ -39,7 +39,16 @@ _PUBLISHED_WORDS = {
 
 
 DERIVATIONS = {"reported": N_("reported"), "ytd_difference": N_("year-to-date difference"),
-               "identity": N_("cash-flow identity"), "sum": N_("sum")}
+               "identity": N_("cash-flow identity"), "sum": N_("sum"),
+               "difference": N_("difference of two stated figures")}
+# The document that made a figure public, in a few words with its date (a figure's brief).
+_DOCUMENTS = {
+    "release": N_("the earnings release of {date}"),
+    "release_comparative": N_("a later earnings release, of {date}"),
+    "filing": N_("the 10-Q/10-K filed {date}"),
+    "filing_deadline": N_("the 10-Q/10-K due {date} (no release date known)"),
+    "stated": N_("the page dated {date}"),
+}
 
 
 def metric_name(metric: str, in_sentence: bool = False) -> str:
@@ -77,9 +86,9 @@ def measures(cur: pd.DataFrame, capex_metric: str, as_of: pd.Timestamp,
     parts = [_source_parts(r, as_of) for r in cur.to_dict("records")] if sources else []
     cur[["how", "origin", "published"]] = parts or None  # origin: the source's own words
     cur["source"] = [_joined(*p) for p in parts] or None
-    cur["brief"] = [_("{source}, {derivation}; public from {date} ({how})").format(
-        source=r["source_id"], derivation=_(DERIVATIONS.get(r["derivation"], r["derivation"])),
-        date=_date(r["published_date"]), how=_(_PUBLISHED_WORDS[r["published_basis"]]))
+    cur["brief"] = [_("{derivation}: {document}").format(
+        derivation=_(DERIVATIONS.get(r["derivation"], r["derivation"])),
+        document=_(_DOCUMENTS[r["published_basis"]]).format(date=_date(r["published_date"])))
         for r in cur.to_dict("records")]
     out = cur.pivot(index="period_end_date", columns="metric", values="value_usd").add_suffix(
         "_usd")
