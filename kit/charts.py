@@ -529,3 +529,87 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart | None:
                  alt.Tooltip("source:N", title=_("Source"))],
     ).add_params(measure, pick).properties(
         title=_("Peers on the same calendar quarters (choose the measure; comparable first)"))
+
+
+OVERVIEW_QUARTERS = 12  # calendar quarters the index's chart shows, the latest last
+OVERVIEW_MEASURES = {"comparable": N_("Comparable capex (purchases + finance-lease principal)"),
+                     "capex": N_("Capex as each company reports it")}
+
+
+def overview_totals(peers: pd.DataFrame) -> pd.DataFrame:
+    """The group's capex by calendar quarter on each measure (capex = as reported,
+    comparable): total_usd over the companies with a figure that quarter (`companies`), and
+    ttm_usd, the four quarters to it of the companies that have all four (`ttm_companies`)
+    — never a partial sum."""
+    p = peers[peers["is_public"]]
+    rows = []
+    for name in OVERVIEW_MEASURES:
+        have = p.dropna(subset=[f"{name}_usd"])
+        key = have["calendar_year"] * 4 + have["calendar_quarter"]
+        value = dict(zip(zip(have["ticker"], key), have[f"{name}_usd"]))
+        for k in sorted(set(key)):
+            now = have[key == k]
+            whole = [t for t in sorted(now["ticker"])
+                     if all((t, k - i) in value for i in range(4))]
+            rows.append(dict(measure=name, calendar_label=now["calendar_label"].iloc[0],
+                             total_usd=now[f"{name}_usd"].sum(),
+                             companies=", ".join(sorted(now["ticker"])),
+                             ttm_usd=sum(value[(t, k - i)] for t in whole for i in range(4))
+                             if whole else float("nan"), ttm_companies=", ".join(whole)))
+    return pd.DataFrame(rows, columns=["measure", "calendar_label", "total_usd", "companies",
+                                       "ttm_usd", "ttm_companies"])
+
+
+def overview_chart(peers: pd.DataFrame) -> alt.Chart | None:
+    """Every company's capex by calendar quarter, stacked, comparable first and as each
+    reports it by a drop-down in the page (a Vega-Lite param); each bar's tooltip gives the
+    company's figure and basis, and the group's total for the quarter and over four quarters
+    with the companies each covers. The last OVERVIEW_QUARTERS calendar quarters; None
+    without figures."""
+    p = peers[peers["is_public"]]
+    if p.empty:
+        return None
+    key = p["calendar_year"] * 4 + p["calendar_quarter"]
+    p = p[key > key.max() - OVERVIEW_QUARTERS]
+    totals = overview_totals(peers)
+    frames = []
+    for name, label in OVERVIEW_MEASURES.items():
+        rows = p.dropna(subset=[f"{name}_usd"])
+        basis = rows["capex_metric"].map(lambda m: _("as reported: {metric}").format(
+            metric=_title(m).split(":")[0])) if name == "capex" else _("comparable")
+        frames.append(rows[["ticker", "calendar_label", "quarter_label"]].assign(
+            measure=_(label), bn=rows[f"{name}_usd"] / 1e9, basis=basis).merge(
+            totals[totals["measure"] == name].drop(columns="measure"), on="calendar_label"))
+    data = pd.concat(frames, ignore_index=True)
+    data["total_bn"], data["ttm_bn"] = data.pop("total_usd") / 1e9, data.pop("ttm_usd") / 1e9
+    order = list(dict.fromkeys(p.sort_values(["calendar_year", "calendar_quarter"])
+                               ["calendar_label"]))
+    choices = [_(label) for label in OVERVIEW_MEASURES.values()]
+    measure = alt.param(name="measure", value=choices[0],
+                        bind=alt.binding_select(options=choices, name=_("Show: ")))
+    x = alt.X("calendar_label:N", sort=order, title=_("Calendar quarter"),
+              scale=alt.Scale(domain=order))
+    group = [alt.Tooltip("total_bn:Q", title=_("Group total, the quarter"), format=",.2f"),
+             alt.Tooltip("companies:N", title=_("Companies in it")),
+             alt.Tooltip("ttm_bn:Q", title=_("Group total, four quarters"), format=",.2f"),
+             alt.Tooltip("ttm_companies:N", title=_("Companies with all four"))]
+    bars = alt.Chart(data).transform_filter(alt.datum.measure == measure).mark_bar().encode(
+        x=x, y=alt.Y("sum(bn):Q", title=_("USD billions, stacked by company")),
+        color=alt.Color("ticker:N", title=_("Company"),
+                        scale=company_scale(sorted(set(p["ticker"])))),
+        order=alt.Order("ticker:N"),
+        tooltip=[alt.Tooltip("ticker:N", title=_("Company")),
+                 alt.Tooltip("calendar_label:N", title=_("Calendar quarter")),
+                 alt.Tooltip("quarter_label:N", title=_("Company's quarter")),
+                 alt.Tooltip("bn:Q", title=_("USD billions"), format=",.2f"),
+                 alt.Tooltip("basis:N", title=_("Basis")), *group])
+    shown = totals[totals["calendar_label"].isin(order)]
+    tops = pd.DataFrame({  # the group's total: a mark on top of each stack
+        "calendar_label": shown["calendar_label"],
+        "measure": shown["measure"].map(lambda m: _(OVERVIEW_MEASURES[m])),
+        "total_bn": shown["total_usd"] / 1e9, "companies": shown["companies"],
+        "ttm_bn": shown["ttm_usd"] / 1e9, "ttm_companies": shown["ttm_companies"]})
+    total = alt.Chart(tops).transform_filter(alt.datum.measure == measure).mark_tick(
+        color="#1d1d1f", thickness=2).encode(x=x, y="total_bn:Q", tooltip=group)
+    return alt.layer(bars, total).add_params(measure).properties(
+        title=_("Capex of every company by calendar quarter (choose the measure)"))

@@ -99,6 +99,30 @@ document.querySelectorAll("div.chart").forEach(function (el) {
 """
 
 
+# A click on the head of a column of a `table.sortable` sorts its rows by the cells'
+# data-sort values, numbers as numbers and empty ones last; a second click reverses.
+SORT = """document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("thead th").forEach(function (th, column) {
+    th.style.cursor = "pointer"; th.tabIndex = 0; th.setAttribute("aria-sort", "none");
+    function sort() {
+      var up = th.getAttribute("aria-sort") !== "ascending", body = table.tBodies[0];
+      table.querySelectorAll("thead th").forEach(function (h) { h.setAttribute("aria-sort", "none"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      var rows = Array.prototype.slice.call(body.rows).sort(function (a, b) {
+        var x = (a.cells[column] || {}).dataset, y = (b.cells[column] || {}).dataset;
+        x = x && x.sort !== undefined ? x.sort : ""; y = y && y.sort !== undefined ? y.sort : "";
+        if (x === "" || y === "") return x === y ? 0 : (x === "" ? 1 : -1);
+        var nx = Number(x), ny = Number(y), c = isNaN(nx) || isNaN(ny) ? x.localeCompare(y) : nx - ny;
+        return up ? c : -c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    }
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+  });
+});"""
+
+
 # Printing (or saving as PDF) shows folded sections too.
 PRINT = """window.addEventListener("beforeprint", function () {
   document.querySelectorAll("details").forEach(function (d) { d.open = true; });
@@ -218,6 +242,14 @@ def _document(nb, title: str) -> str:
     return document(title, "".join(body), scripts, stamp(fingerprint, _summary(nb)))
 
 
+def chart_html(spec: dict, number: int) -> str:
+    """A chart of a page: its `div.chart` and its spec, as wide as the page (chart_scripts
+    draws it)."""
+    text = json.dumps(page_wide(spec), separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
+    return (f'<div class="chart" id="chart-{number}"></div>'
+            f'<script type="application/json" id="chart-{number}-spec">{text}</script>')
+
+
 def chart_scripts() -> str:
     """The inlined Vega bundle and the script that draws every `div.chart` from its spec."""
     embed = EMBED % json.dumps(_("This chart could not be drawn: ")).replace("</", "<\\/")
@@ -264,12 +296,7 @@ def _output_html(out, charts: int) -> tuple[str, int]:
     data = out.get("data", {})
     for mime in VEGALITE_MIMES:
         if mime in data:
-            spec = json.dumps(page_wide(data[mime]), separators=(",", ":"),
-                              sort_keys=True).replace("</", "<\\/")
-            cid = f"chart-{charts + 1}"
-            return (f'<div class="chart" id="{cid}"></div>'
-                    f'<script type="application/json" id="{cid}-spec">{spec}</script>',
-                    charts + 1)
+            return chart_html(data[mime], charts + 1), charts + 1
     if "text/html" in data:
         return data["text/html"], charts
     if "text/markdown" in data:

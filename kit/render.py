@@ -224,10 +224,14 @@ def write_index(result: BatchResult, stems: list[str], timeline: bool = False) -
             damaged=_("cut short or edited since the kit wrote it; the next render that "
                       "includes it makes it again"))
     days = {split_stem(stem)[1] for stem in entries}
+    latest = max(days)
+    overview, scripts = _overview([e for stem, e in entries.items()
+                                   if split_stem(stem)[1] == latest], pd.Timestamp(latest))
     if len(days) == 1 and not timeline:
         title = _("AI-infrastructure briefings")
-        body = sections.index_html(list(entries.values()), title, pd.Timestamp(days.pop()))
-        return atomic.write_text(result.index, document(title, body))
+        body = sections.index_html(list(entries.values()), title, pd.Timestamp(latest),
+                                   overview)
+        return atomic.write_text(result.index, document(title, body, scripts))
     tickers = list(dict.fromkeys(split_stem(stem)[0] for stem in entries))  # batch's first
     sessions = {stem_of(t, day, lang): release
                 for t, day, release in archive.release_dates(tickers)[0]}
@@ -245,7 +249,23 @@ def write_index(result: BatchResult, stems: list[str], timeline: bool = False) -
     title = _("AI-infrastructure briefings at every earnings release") if every_release \
         else _("AI-infrastructure briefings")
     atomic.write_text(result.index, document(title, sections.archive_html(
-        timelines, title, every_release)))
+        timelines, title, every_release, overview), scripts))
+
+
+def _overview(entries: list[dict], as_of: pd.Timestamp) -> tuple[str, str]:
+    """The index's sector overview as of `as_of` (sections.overview_html) and the scripts
+    its page needs: the chart's and the table's sorting."""
+    from kit import charts, sections
+    from kit.html import SORT, chart_html, chart_scripts
+
+    peers = metrics.peers(as_of)
+    chart = charts.overview_chart(peers)
+    html = "" if chart is None else chart_html(charts.localized(charts.finite(
+        chart.to_dict())), 1)
+    heading = _("The sector as of {date}").format(date=i18n.date(as_of))
+    body = f"<h2>{sections.escape(heading)}</h2>" + sections.overview_html(
+        html, charts.overview_totals(peers), entries)
+    return body, (chart_scripts() if chart is not None else "") + f"<script>{SORT}</script>"
 
 
 def _entry(result: BatchResult, stem: str) -> dict:

@@ -785,12 +785,14 @@ def _other_language(name: str | None) -> str:
         f'<span class="meta">({link_local(file, lang.upper())})</span>' for lang, file in name)
 
 
-def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
-    """The body of the index page: every briefing as of one date, one row per company with
-    its headline figures and a link to its briefing, the error that stopped it, or a note
-    that it had no data by then. `entries` are metrics.summary() dicts with `file` (the
-    briefing's file name) and `others` ((language, file) of the same briefing in other
-    languages), or dicts with `ticker` and `error`, `damaged` or `no_data`."""
+def index_html(entries: list[dict], title: str, as_of: pd.Timestamp, overview: str = "") -> str:
+    """The body of the index page: the sector `overview` (overview_html), then every
+    briefing as of one date, one row per company with its headline figures and a link to its
+    briefing, the error that stopped it, or a note that it had no data by then; a click on a
+    column's head sorts the rows by it (html.SORT). `entries` are metrics.summary() dicts with
+    `file` (the briefing's file name) and `others` ((language, file) of the same briefing in
+    other languages), or dicts with `ticker` and `error`, `damaged` or `no_data`. Every empty
+    cell says why."""
     rows = []
     for e in entries:
         problem = e.get("error") or e.get("damaged") or e.get("no_data")
@@ -798,26 +800,38 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
             word = _("failed:") + " " if e.get("error") else \
                 _("damaged:") + " " if e.get("damaged") else ""
             rows.append([_e(e["ticker"]), _e(e.get("company_name")),
-                         f'<td colspan="8"><span class="missing">{_e(word)}{_e(problem)}</span>'
-                         "</td>"])
+                         f'<td colspan="10"><span class="missing">{_e(word)}{_e(problem)}'
+                         "</span></td>"])
             continue
         g = e.get("guidance")
-        outlook = "" if not g else f"{_e(fiscal_year_label(g['fiscal_year']))}: {_e(g['text'])} " \
-                                   f'<span class="meta">({_e(basis_name(g["basis"]))})</span>'
+        outlook = _missing(_("no current outlook in the sources")) if not g else \
+            f"{_e(fiscal_year_label(g['fiscal_year']))}: {_e(g['text'])} " \
+            f'<span class="meta">({_e(basis_name(g["basis"]))})</span>'
         behind = e.get("horizon_note")
+        key = None if not e.get("quarter_label") else e["quarter_label"]
         rows.append([
-            link_local(e["file"], e["ticker"]) + _other_language(e.get("others")),
-            _e(e["company_name"]) + (f'<br><span class="missing behind">{_e(behind)}</span>'
-                                     if behind else ""),
-            _e(e["quarter_label"]), usd_bn(e["capex_usd"]),
-            _entry_comparable(e),
-            pct(e["capex_yoy_pct"]), usd_bn(e["capex_ttm_usd"]), _entry_fcf(e), outlook,
-            _reaction(e)])
+            _sort_cell(link_local(e["file"], e["ticker"]) + _other_language(e.get("others")),
+                       e["ticker"]),
+            _sort_cell(_e(e["company_name"]) + (
+                f'<br><span class="missing behind">{_e(behind)}</span>' if behind else ""),
+                e["company_name"]),
+            _sort_cell(_e(e["quarter_label"]), key),
+            _sort_cell(usd_bn(e["capex_usd"]), e["capex_usd"]),
+            _sort_cell(_entry_comparable(e), e["comparable_usd"]),
+            _sort_cell(pct(e["capex_yoy_pct"]), e["capex_yoy_pct"]),
+            _sort_cell(usd_bn(e["capex_ttm_usd"]), e["capex_ttm_usd"]),
+            _sort_cell(pct(e.get("capex_to_revenue_pct"), signed=False),
+                       e.get("capex_to_revenue_pct")),
+            _sort_cell(_entry_fcf(e), e.get("fcf_capex_ttm_usd")),
+            _sort_cell(outlook, g["high_usd"] if g and g.get("high_usd") is not None
+                       else g["low_usd"] if g else None),
+            _sort_cell(_release(e), e.get("latest_release_date")),
+            _sort_cell(_due(e), e.get("next_due"))])
     head = [N_("Briefing"), N_("Company"), N_("Latest quarter"), N_("Capex as reported"),
             N_("Comparable capex"), N_("YoY (as reported)"),
-            N_("Trailing 4 quarters (as reported)"),
+            N_("Trailing 4 quarters (as reported)"), N_("Capex / revenue (as reported)"),
             N_("Free cash flow after capex, trailing 4 quarters (as reported)"),
-            N_("Current outlook"), N_("Latest reaction")]
+            N_("Current outlook"), N_("Latest release and reaction"), N_("Next release due")]
     return (f"<h1>{_e(title)}</h1><p class=\"as-of\">"
             + _e(_("Every briefing as of {date}: only what was public by then; each company's "
                    "data reaches only as far as its latest release in the data (its latest "
@@ -825,7 +839,107 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp) -> str:
                    "as reported is each company's own definition (each briefing states it); "
                    "comparable capex is purchases of property and equipment plus principal "
                    "payments on finance leases for every company.").format(date=_date(as_of)))
-            + "</p>" + _table([_e(_(h)) for h in head], rows, "index") + _index_footer())
+            + "</p>" + overview + "<p class=\"meta\">" + _e(_(
+                "Click a column's head to sort the table by it; click again to reverse."))
+            + "</p>" + _table([_e(_(h)) for h in head], rows, "index sortable")
+            + _index_footer())
+
+
+def _sort_cell(content: str, key) -> str:
+    """A cell with the value the table sorts it by (html.SORT): a number or a text."""
+    cell = _cell(content)
+    if key is None or (not isinstance(key, str) and pd.isna(key)):
+        return cell.replace("<td", '<td data-sort=""', 1)
+    return cell.replace("<td", f'<td data-sort="{escape(str(key), quote=True)}"', 1)
+
+
+def _release(e: dict) -> str:
+    """The latest release's date and the stock's move after it, or after the latest release
+    prices reach (named), or why there is none."""
+    if not e.get("latest_release_date"):
+        return _missing(_("no release in the data"))
+    day = _date(e["latest_release_date"])
+    if e.get("reaction_release_date") == e["latest_release_date"]:
+        return f"{day}: " + _reaction(e)
+    cell = day + '<br><span class="meta">' + _e(_("no price yet for its next session")) \
+        + "</span>"
+    if e["reaction_pct"] is None:
+        return cell
+    return cell + "<br>" + _e(_("after {date}:").format(
+        date=_date(e["reaction_release_date"]))) + " " + _reaction(e)
+
+
+def _due(e: dict) -> str:
+    """When the company's next release is due, or why that is not known."""
+    if not e.get("next_due"):
+        return _missing(_("not known: no release in the data"))
+    return _e(_("{quarter}, by {date}").format(quarter=e.get("next_quarter") or "",
+                                                date=_date(e["next_due"])))
+
+
+def overview_html(chart: str, totals: pd.DataFrame, entries: list[dict]) -> str:
+    """The sector at a glance, above the index's table: the chart of every company's capex
+    by calendar quarter (its HTML, `chart`), the group's latest totals on each measure (a
+    quarter all the companies with figures had reported) and the sum of the current
+    full-year outlooks that are alike."""
+    lines = []
+    for name, label in (("comparable", N_("comparable capex")),
+                        ("capex", N_("capex as each company reports it (bases differ)"))):
+        t = totals[totals["measure"] == name]
+        if t.empty:
+            continue
+        n = t["companies"].str.count(",") + 1
+        full = t[n == n.max()].iloc[-1]  # the latest quarter the most companies reported
+        lines.append(_e(_("{measure}: {total} in {quarter} ({companies}); {ttm} over the four "
+                          "quarters to it ({ttm_companies}).").format(
+            measure=_(label)[:1].upper() + _(label)[1:],
+            total=i18n.usd_bn(full["total_usd"]), quarter=full["calendar_label"],
+            companies=full["companies"], ttm=i18n.usd_bn(full["ttm_usd"])
+            if pd.notna(full["ttm_usd"]) else _("not computable"),
+            ttm_companies=full["ttm_companies"] or _("no company with all four"))))
+    lines.append(outlook_sum_html(entries))
+    return (chart + "".join(f"<p>{line}</p>" for line in lines if line))
+
+
+def outlook_sum_html(entries: list[dict]) -> str:
+    """The sum of the current full-year outlooks that are on the same measure, for fiscal
+    years that end in the same calendar quarter, and given as amounts (a range or a point);
+    each other outlook named with why it is not in the sum."""
+    outlooks = [(e["ticker"], e["guidance"]) for e in entries if e.get("guidance")]
+    if not outlooks:
+        return _e(_("No current full-year outlook in the sources."))
+
+    def quarter(g):
+        end = pd.Timestamp(g["year_end"])
+        return periods.label(end.year, (end.month - 1) // 3 + 1, "CY")
+
+    amounts = [(t, g) for t, g in outlooks if g.get("low_usd") is not None
+               and g.get("high_usd") is not None and g.get("kind") in ("range", "point", "about")]
+    groups: dict[tuple, list] = {}
+    for t, g in amounts:
+        groups.setdefault((g["basis"], quarter(g)), []).append((t, g))
+    best = max(groups.items(), key=lambda kv: (len(kv[1]), -len(kv[0][0])), default=None)
+    members = best[1] if best and len(best[1]) > 1 else []
+    text = ""
+    if members:
+        low = sum(g["low_usd"] for _t, g in members)
+        high = sum(g["high_usd"] for _t, g in members)
+        text = _e(_("Current full-year outlooks on {basis}, for fiscal years ending in {quarter}, "
+                    "add up to {amount} ({companies}).").format(
+            basis=basis_name(best[0][0]), quarter=best[0][1],
+            amount=i18n.usd_bn_range(low, high) if low != high else i18n.usd_bn(low),
+            companies=", ".join(t for t, _g in members)))
+    left = []
+    for t, g in outlooks:
+        if any(t == m for m, _g in members):
+            continue
+        why = (_("given as an open end") if (t, g) not in amounts
+               else _("on another measure: {basis}").format(basis=basis_name(g["basis"]))
+               if members and g["basis"] != best[0][0]
+               else _("its fiscal year ends in {quarter}").format(quarter=quarter(g))
+               if members else _("no other outlook alike to add it to"))
+        left.append(_e(f"{t}: {fiscal_year_label(g['fiscal_year'])} {g['text']} — {why}"))
+    return text + ("<br>" + _e(_("Not in the sum:")) + " " + "; ".join(left) if left else "")
 
 
 def _entry_fcf(e: dict) -> str:
@@ -851,7 +965,7 @@ def _entry_comparable(e: dict) -> str:
 
 def _reaction(e: dict) -> str:
     if e["reaction_pct"] is None:
-        return ""
+        return _missing(_("no reaction: no release with prices for its next session"))
     return pct(e["reaction_pct"]) + " " + _e(_("({excess} vs QQQ)").format(
         excess=i18n.pct(e["reaction_excess_pct"]) if e["reaction_excess_pct"] is not None
         else _("not in the sources")))
@@ -867,14 +981,15 @@ def _index_footer() -> str:
 
 
 def archive_html(timelines: dict[str, list[dict]], title: str,
-                 every_release: bool = True) -> str:
+                 every_release: bool = True, overview: str = "") -> str:
     """The body of the archive's index: for each company a time line, one row per earnings
     release, linking the briefing as of the first session after it, with its headline
     figures and how they moved since the previous release's briefing: the latest quarter's
     capex against the previous release's latest quarter (as reported, the company's one
     definition), and the outlook against the previous one, compared only on the same basis.
     `entries` are as for index_html, with `release_date`. Not `every_release`: the folder
-    also holds briefings as of other dates, each under the latest release before it."""
+    also holds briefings as of other dates, each under the latest release before it. The
+    sector `overview` (overview_html, as of the latest briefing) comes first."""
     nav, parts = [], []
     for ticker, entries in timelines.items():
         name = next((e["company_name"] for e in entries if e.get("company_name")), ticker)
@@ -915,7 +1030,8 @@ def archive_html(timelines: dict[str, list[dict]], title: str,
                         "briefing states it); comparable capex is purchases of property and "
                         "equipment plus principal payments on finance leases for every "
                         "company."))
-            + f'</p><p class="meta">{" · ".join(nav)}</p>' + "".join(parts) + _index_footer())
+            + "</p>" + overview
+            + f'<p class="meta">{" · ".join(nav)}</p>' + "".join(parts) + _index_footer())
 
 
 def _moved(before: dict | None, e: dict) -> str:

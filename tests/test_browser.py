@@ -250,3 +250,44 @@ def test_the_funding_chart_draws_offline_in_both_languages(german_reports, page_
     assert quarter in tooltip, tooltip  # the latest quarter, and the document that gave it
     assert "2024" in tooltip and "press_releases" not in tooltip, tooltip
     assert requests == [] and errors == []
+
+
+def test_the_index_is_a_sector_overview_with_a_chart_and_a_sortable_table(all_briefings):
+    """Issue 29: the index opens with every company's capex by calendar quarter, one bar per
+    company and quarter and a mark for the group's total; a click on a column's head sorts
+    the table by it, a second click reverses it; no cell is left empty without a reason."""
+    from kit import charts, data, metrics
+
+    peers = metrics.peers(data.as_of_date())
+    p = peers[peers["is_public"]]
+    key = p["calendar_year"] * 4 + p["calendar_quarter"]
+    shown = p[key > key.max() - charts.OVERVIEW_QUARTERS].dropna(subset=["comparable_usd"])
+    with offline_page() as (page, requests, errors):
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto((all_briefings / "index.html").resolve().as_uri())
+        page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+        chart = page.locator("div.chart").first
+        layers = chart.locator("g.mark-rect.role-mark")  # the bars, then the ticks of totals
+        bars, tops = (layers.nth(i).locator("path").count() for i in (0, 1))
+        table = page.locator("table.index")
+        column = [th.strip() for th in table.locator("thead th").all_inner_texts()].index(
+            "Capex as reported")
+
+        def values():
+            return [float(v) if v else None for v in table.locator("tbody tr").evaluate_all(
+                f"rows => rows.map(r => r.cells[{column}].dataset.sort)")]
+
+        before = values()
+        table.locator("thead th").nth(column).click()
+        ascending = values()
+        table.locator("thead th").nth(column).click()
+        descending = values()
+        empty = table.locator("tbody td").evaluate_all(
+            "cells => cells.filter(c => !c.textContent.trim()).length")
+    assert bars == len(shown), (bars, len(shown))  # one per company and quarter
+    assert tops == shown["calendar_label"].nunique()  # and the group's total for each quarter
+    known = [v for v in before if v is not None]
+    assert ascending[:len(known)] == sorted(known) and descending[:len(known)] == sorted(
+        known, reverse=True)
+    assert empty == 0
+    assert requests == [] and errors == []

@@ -184,3 +184,27 @@ def test_the_index_marks_a_company_whose_due_release_is_missing():
     rows = BeautifulSoup(html, "html.parser").select("table.index tbody tr")
     assert [r.select_one(".behind").get_text() if r.select_one(".behind") else None
             for r in rows] == [note, None]
+
+
+def test_outlooks_are_summed_only_on_one_measure_for_years_ending_in_one_quarter():
+    """Issue 29: the index sums current full-year outlooks only where alike; every other is
+    named with why it is not in the sum."""
+    from kit.sections import outlook_sum_html
+
+    def g(basis, low, high, year_end, kind="range", text="x"):
+        return dict(fiscal_year=2026, text=text, basis=basis, kind=kind, low_usd=low,
+                    high_usd=high, year_end=year_end)
+
+    p = "purchases_of_property_and_equipment"
+    html = outlook_sum_html([
+        dict(ticker="A", guidance=g(p, 10e9, 20e9, "2026-12-31")),
+        dict(ticker="B", guidance=g(p, 5e9, 5e9, "2026-12-27", kind="point")),
+        dict(ticker="C", guidance=g("capex_incl_finance_leases", 1e9, 2e9, "2026-12-31")),
+        dict(ticker="D", guidance=g(p, 3e9, 4e9, "2027-05-31")),
+        dict(ticker="E", guidance=g(p, 25e9, None, "2026-12-31", kind="at_least")),
+        dict(ticker="F", guidance=None)])
+    assert "add up to $15–25 billion (A, B)" in html  # both years end in CY26 Q4
+    assert "C: FY2026 x — on another measure" in html
+    assert "D: FY2026 x — its fiscal year ends in CY27 Q2" in html
+    assert "E: FY2026 x — given as an open end" in html
+    assert "F:" not in html

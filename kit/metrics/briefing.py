@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kit import data, i18n
+from kit import data, i18n, periods
 from kit.i18n import _
 from kit.i18n import date as _date
 from kit.metrics.asof import as_of_rows, pending
@@ -52,6 +52,8 @@ class Briefing:
     quality: pd.DataFrame = field(default_factory=pd.DataFrame)
     reactions_note: str = ""  # why there are no reactions, or how their timing is known
     horizon_note: str = ""  # the release that was due and is not in the data, if one is
+    horizon: dict | None = None  # how far its releases reach (reactions.horizon)
+    fiscal_year_end: str = "12-31"
     latest_release: dict | None = None  # see latest_release()
     funding: pd.DataFrame = field(default_factory=pd.DataFrame)  # see funding.funding()
     # the company's own free-cash-flow definition as public on the date (None: it states
@@ -137,6 +139,7 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
             quarter=latest["quarter_label"].iloc[0]))
     fye = company["fiscal_year_end"]
     reacted = reactions(ticker, as_of)
+    reach = horizon(releases(ticker, pd.Timestamp.max), fye, as_of)
     return Briefing(
         ticker=ticker, company_name=company["company_name"], cik=company["cik"], as_of=as_of,
         capex_metric=company["capex_metric"], capex_definition=company["capex_definition"],
@@ -148,8 +151,8 @@ def load_briefing(ticker: str, as_of=None) -> Briefing:
         statements=statements.sort_values("event_date").reset_index(drop=True),
         sources=data.load_sources(), notes=notes,
         reactions_note=reactions_note(ticker, as_of, pd.notna(company["added_from"])),
-        horizon_note=horizon_note(company["company_name"], horizon(
-            releases(ticker, pd.Timestamp.max), fye, as_of)),
+        horizon_note=horizon_note(company["company_name"], reach),
+        horizon=reach, fiscal_year_end=fye,
         latest_release=latest_release(ticker, as_of, rows, reacted),
         funding=funding(quarters, company["capex_metric"]),
         **free_cash_flow(ticker, as_of, quarters))
@@ -207,11 +210,18 @@ def summary_of(b: Briefing) -> dict:
         capex_to_revenue_pct=last.get("capex_to_revenue_pct"),
         guidance=None if g is None else dict(
             fiscal_year=int(g["fiscal_year"]), text=g["text"], basis=g["basis"],
-            change=g["change"], given_date=f"{g['given_date']:%Y-%m-%d}"),
+            change=g["change"], given_date=f"{g['given_date']:%Y-%m-%d}",
+            kind=g["guidance_kind"], low_usd=g["low_usd"], high_usd=g["high_usd"],
+            year_end=str(periods.fiscal_year_end_date(int(g["fiscal_year"]),
+                                                      b.fiscal_year_end))),
         reaction_pct=None if r.empty else r.iloc[-1]["move_pct"],
         reaction_excess_pct=None if r.empty else r.iloc[-1]["excess_pct"],
         reaction_release_date=None if r.empty else f"{r.iloc[-1]['release_date']:%Y-%m-%d}",
         horizon_note=b.horizon_note or None,
+        latest_release_date=None if b.latest_release is None
+        else f"{b.latest_release['release_date']:%Y-%m-%d}",
+        next_due=None if b.horizon is None else f"{b.horizon['due_date']:%Y-%m-%d}",
+        next_quarter=None if b.horizon is None else b.horizon["next_quarter"],
         **_latest_fcf(b.funding))
     return {k: _plain(v) for k, v in out.items()}
 
