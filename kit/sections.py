@@ -575,8 +575,8 @@ def guidance_html(b: Briefing) -> HTML:
 def reactions_html(b: Briefing) -> HTML:
     note = f"<p>{_e(b.reactions_note)}</p>" if b.reactions_note else ""
     if b.reactions.empty:
-        return HTML(note or "<p>" + _e(_("No earnings release with a following session in the "
-                                         "data.")) + "</p>")
+        return HTML((note or "<p>" + _e(_("No earnings release with a following session in the "
+                                          "data.")) + "</p>") + news_html(b))
     rows = [[periods.label(r['fiscal_year'], r['fiscal_quarter']),
              _date(r["release_date"]), f"{_date(r['base_date'])} → {_date(r['session_date'])}",
              _e(_(TIMINGS.get(r["timing"], r["timing"]))),
@@ -585,38 +585,74 @@ def reactions_html(b: Briefing) -> HTML:
             for _i, r in b.reactions.iloc[::-1].iterrows()]
     head = [N_("Results for"), N_("Released"), N_("Closes compared"), N_("Timing"), N_("Stock"),
             N_("QQQ"), N_("In excess of QQQ"), N_("Source")]
-    return HTML(note + _table([_e(_(h)) for h in head], rows))
+    return HTML(note + _table([_e(_(h)) for h in head], rows) + news_html(b))
+
+
+NEWS_KINDS = ("news_report", "transcript_pointer")  # what news said, not management
+
+
+def said_by_management(statements: pd.DataFrame) -> pd.Series:
+    """Which statements are management's own words: an officer's, with the speaker named
+    (quoted directly or in a report that quotes them), or the company's own release."""
+    own = statements["source_type"].str.contains("press.release", case=False, na=False)
+    return (statements["speaker"].notna() | own) & ~statements["kind"].isin(NEWS_KINDS)
 
 
 def statements_html(b: Briefing) -> HTML:
-    """Each statement in its own language; where the briefing's language differs, the
-    kit's translation (reviewed data rows, never made at render time) or a note that there
-    is none."""
-    if b.statements.empty:
-        return HTML("<p>" + _e(_("No statements in the sources up to this date.")) + "</p>")
-    items = []
-    for _i, s in b.statements.iloc[::-1].iterrows():
-        who = _e(s["speaker"]) or _e(_("reported"))
-        source = link(s["source_url"], s["source_url"], b.cik) if not pd.isna(s["source_url"]) \
-            else f"«{_e(s['source_title'])}»"
-        original = s["text_lang"]
-        translation = s.get("translation")
-        if original == i18n.current():
-            translated = ""
-        elif isinstance(translation, str) and translation:
-            translated = ('<p class="translation">' + _e(_("Kit translation:"))
-                          + f" {_e(translation)}</p>")
-        else:
-            translated = ('<p class="translation">'
-                          + _missing(_("no translation of this statement in the kit")) + "</p>")
-        note = "" if pd.isna(s["note"]) else ('<p class="note">' + _e(_("Note:"))
-                                              + f' {_quoting(_(s["note"]))}</p>')
-        items.append(
-            f'<li class="statement"><blockquote lang="{_e(original)}">{_e(s["text"])}'
+    """Management's own words (said_by_management), each in its own language; where the
+    briefing's language differs, the kit's translation (reviewed data rows, never made at
+    render time) or a note that there is none. A quote carries what the source says of its
+    wording; the maintainers' notes stay in the data. News reports that paraphrase without
+    quoting are not here: they are the sources of the figures and outlooks they support, and
+    what news said of the stock's move is under the reaction."""
+    said = b.statements[said_by_management(b.statements)] if not b.statements.empty \
+        else b.statements
+    others = len(b.statements) - len(said)
+    rest = ("<p class=\"meta\">" + _e(_(
+        "{count} news reports that paraphrase without quoting management are not shown here; "
+        "each is the source of the figure or outlook it supports, in the tables above.").format(
+        count=others)) + "</p>") if others else ""
+    if said.empty:
+        return HTML("<p>" + _e(_("No statements in the sources up to this date.")) + "</p>"
+                    + rest)
+    return HTML('<ul class="statements">' + "".join(
+        _statement(s, b.cik) for _i, s in said.iloc[::-1].iterrows()) + "</ul>" + rest)
+
+
+def _statement(s: pd.Series, cik: str) -> str:
+    who = _e(s["speaker"]) or _e(_("the company"))
+    source = link(s["source_url"], s["source_url"], cik) if not pd.isna(s["source_url"]) \
+        else f"«{_e(s['source_title'])}»"
+    original = s["text_lang"]
+    translation = s.get("translation")
+    if original == i18n.current():
+        translated = ""
+    elif isinstance(translation, str) and translation:
+        translated = ('<p class="translation">' + _e(_("Kit translation:"))
+                      + f" {_e(translation)}</p>")
+    else:
+        translated = ('<p class="translation">'
+                      + _missing(_("no translation of this statement in the kit")) + "</p>")
+    wording = not pd.isna(s["note"]) and str(s["kind"]).startswith("quote")
+    note = ('<p class="note">' + _e(_("Note:")) + f' {_quoting(_(s["note"]))}</p>') \
+        if wording else ""
+    return (f'<li class="statement"><blockquote lang="{_e(original)}">{_e(s["text"])}'
             f"</blockquote>{translated}"
             f'<p class="meta">{who} · {_date(s["event_date"])} · {_e(_(s["kind"]))} · '
             f"<b>{_e(_(s['source_type']))}</b> · {source}</p>{note}</li>")
-    return HTML('<ul class="statements">' + "".join(items) + "</ul>")
+
+
+def news_html(b: Briefing) -> str:
+    """What news reported around the releases (the stock's move, the outlook), each with its
+    source: not management's words, shown beside the move the kit computes."""
+    news = b.statements[b.statements["kind"] == "news_report"] if not b.statements.empty \
+        else b.statements
+    if news.empty:
+        return ""
+    return ("<p>" + _e(_("What news reported around the release (not management's words; the "
+                         "kit's own close-to-close move is above):")) + "</p>"
+            + '<ul class="statements">' + "".join(
+                _statement(s, b.cik) for _i, s in news.iloc[::-1].iterrows()) + "</ul>")
 
 
 def quality_html(b: Briefing) -> HTML:

@@ -215,3 +215,30 @@ def test_another_company_at_another_date_opens_with_its_own_figures(all_briefing
     assert last["quarter_label"] in text and b.company_name in text
     assert figures["headline-reaction"] == [pct(b.reactions.iloc[-1]["move_pct"]),
                                             pct(b.reactions.iloc[-1]["excess_pct"])]
+
+
+def test_what_management_said_is_managements_words_and_notes_stay_in_the_data(seed_briefing):
+    """Issue 29: the statements section holds officers' and the company's own words; the
+    seed's "significantly more" and energy statements stay with their sources; news
+    paraphrases go (the move's report sits under the reaction); no maintainer's note."""
+    from kit import data
+
+    soup = BeautifulSoup(seed_briefing.read_text(), "html.parser")
+    text = soup.get_text(" ")
+    heading = soup.find("h2", string="What management said")
+    section = []
+    for el in heading.find_all_next():
+        if el.name == "h2":
+            break
+        section.append(el)
+    said = [li for el in section for li in ([el] if el.name == "li" else [])]
+    assert said and all("news (seed article" not in li.get_text() or "(CEO)" in li.get_text()
+                        or "(CFO)" in li.get_text() for li in said)
+    quotes = " ".join(li.get_text(" ") for li in said)
+    assert "weiter steigen" in quotes  # "significantly more", the CEO in the seed article
+    energy = data.load_statements().set_index("statement_id").loc["META-2024-04-24-07", "text"]
+    assert energy in quotes
+    assert "Found with the kit" not in text and "PDF text extraction" not in text
+    reaction = soup.find("h2", string="How the stock reacted")
+    around = " ".join(el.get_text(" ") for el in reaction.find_all_next("li", limit=5))
+    assert "15 Prozent" in around  # what news reported of the move, under the move
