@@ -54,6 +54,18 @@ COMPONENT_COLORS = {"purchases_of_property_and_equipment": "#4c78a8",
 COMPARABLE_LINE, QUOTED_MARK = "#54a24b", "#e45756"
 
 
+def lines(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken between words (a chart title
+    that fits a phone's screen; Vega draws a list as lines)."""
+    out: list[str] = []
+    for word in text.split():
+        if out and len(out[-1]) + 1 + len(word) <= width:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    return out
+
+
 def company_colors(tickers=None) -> dict[str, str]:
     """Each company's colour, the same in every chart, the explorer and every language: by
     its place among the companies the kit covers (kit.data's companies table), so that a

@@ -133,14 +133,16 @@ class Explorer:
         tickers = largest_spenders(self.frame)
         self.language = w.Dropdown(options=[(_language_name(code), code)
                                             for code in i18n.languages()],
-                                   value=i18n.current(), layout=w.Layout(width="240px"))
+                                   value=i18n.current(),
+                                   layout=w.Layout(width="100%", max_width="240px"))
         self.companies = w.SelectMultiple(options=tickers,
                                           value=tuple(tickers[:DEFAULT_COMPANIES]), rows=9)
         self.metric = w.Dropdown(options=[(_(v), k) for k, v in METRICS.items()], value="capex",
-                                 layout=w.Layout(width="520px"))
+                                 layout=w.Layout(width="100%", max_width="520px"))
         self.alignment = w.ToggleButtons(options=[(_(v), k) for k, v in ALIGNMENTS.items()],
                                          value="calendar")
-        self.period = w.SelectionRangeSlider(options=["-"], layout=w.Layout(width="520px"))
+        self.period = w.SelectionRangeSlider(options=["-"], layout=w.Layout(
+            width="100%", max_width="520px"))
         self.status = w.HTML()  # an error while updating, in words
         self._set_period_options()
         charts.offline()  # Vega from vl-convert, inlined: no CDN (kept in the cache)
@@ -250,7 +252,9 @@ class Explorer:
             tooltip=[alt.Tooltip("ticker:N", title=_("Company")),
                      alt.Tooltip("quarter_label:N", title=_("Quarter")),
                      alt.Tooltip("value:Q", title=title, format=",.2f"),
-                     alt.Tooltip("source:N", title=_("Source"))]).properties(title=title)
+                     alt.Tooltip("source:N", title=_("Source"))]).properties(
+            title=alt.Title(charts.lines(title, 34)),  # two short lines: a phone's width too
+            width="container")  # as wide as its box
         locale = charts.localized({}).get("config", {}).get("locale")
         return chart.configure(locale=locale) if locale else chart
 
@@ -380,9 +384,12 @@ class Explorer:
             display(HTML(html))
 
     def show(self):
+        wrap = w.Layout(flex_flow="row wrap", max_width="100%")  # a narrow screen: rows
         controls = w.HBox([self.companies, w.VBox([self.metric, self.alignment, self.period,
-                                                   self.language])])
-        briefing = w.HBox([self.briefing_for, self.render_button])
+                                                   self.language],
+                                                  layout=w.Layout(max_width="100%"))],
+                          layout=wrap)
+        briefing = w.HBox([self.briefing_for, self.render_button], layout=wrap)
         return w.VBox([controls, self.status, self.chart, self.table_view,
                        w.HBox([self.csv_button, self.downloads]), briefing, self.render_log,
                        self.render_result])

@@ -392,8 +392,8 @@ def _sources_cell(sources, cik: str) -> str:
 
 def quarters_html(b: Briefing) -> HTML:
     """Every quarter's figures as of the date, each with its source."""
-    metrics = [m for m in METRIC_NAMES if b.quarters[f"{m}_usd"].notna().any()
-               or m == COMPARABLE]
+    metrics = [m for m in METRIC_NAMES if (b.quarters[f"{m}_usd"].notna().any()
+               or m == COMPARABLE) and m not in FUNDED]  # those: the funding section
     rows = []
     for _i, q in b.quarters.iloc[::-1].iterrows():
         cells = [_e(q["quarter_label"]), _date(q["period_end_date"])]

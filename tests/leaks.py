@@ -38,6 +38,9 @@ def forbidden(directory=None, lang: str = "en") -> dict[str, pd.Timestamp]:
                                       .fillna("")):
             if value >= 1e9:  # shorter ones ("92M") are too common to be evidence
                 add(i18n.usd_m(value), day)
+                # as the tables write it: the same words may also be a later statement's
+                # figure ("$19.37 billion"), public from the earlier of the two
+                add(i18n.usd_bn(value), day)
             add(i18n.date(day), day)
             for amount in AMOUNT.findall(detail):  # a quote, or the inputs of a derivation
                 add(amount, day)

@@ -229,13 +229,15 @@ def test_the_language_choice_relabels_widgets_chart_and_table():
         ex = Explorer(as_of="2024-04-25", lang="de")
         assert ex.companies.description == "Unternehmen" and ex.language.value == "de"
         spec = ex.chart.chart.to_dict()
-        assert spec["title"] == "Investitionsausgaben wie vom Unternehmen berichtet (Mrd. USD)"
+        assert " ".join(spec["title"]["text"]) == \
+            "Investitionsausgaben wie vom Unternehmen berichtet (Mrd. USD)"
         assert spec["config"]["locale"]["number"]["decimal"] == ","
         assert any(label.startswith("KJ") for label in ex.quarters())
         assert "," in ex.styled_table().to_html()  # 6,72, not 6.72
         ex.language.value = "en"
         assert ex.companies.description == "Companies"
-        assert ex.chart.chart.to_dict()["title"] == "Capex as the company reports it (USD bn)"
+        assert " ".join(ex.chart.chart.to_dict()["title"]["text"]) == \
+            "Capex as the company reports it (USD bn)"
         assert all(label.startswith("CY") for label in ex.quarters())
     finally:
         i18n.use_language("en")

@@ -222,6 +222,13 @@ def test_explorer_runs_as_a_voila_app_offline(root, browser):
         # the JupyterLab packages of Voila's page (pyproject.toml pins them)
         noisy = [m for m in console if m.split(":")[0] in ("warning", "error", "pageerror")]
         assert not noisy, noisy
+        # on a phone: nothing wider than the screen, nothing cut off (issue 29)
+        from tests.test_browser import OUTSIDE
+
+        page.set_viewport_size({"width": 390, "height": 900})
+        page.wait_for_timeout(1000)
+        found = page.evaluate(OUTSIDE)
+        assert found["width"] <= 390 and not found["outside"] and not found["clipped"], found
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -86,9 +86,9 @@ def test_two_renders_of_the_same_company_at_once_both_finish_complete(tmp_path):
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["NVDA-2025-06-30.html", "NVDA-2025-06-30.ipynb"]
     html = (tmp_path / "out" / "NVDA-2025-06-30.html").read_text()
-    # every chart of the briefing: six, less the outlook chart (Nvidia gives no outlook; that
-    # section is one line)
-    charts = 6 - load_briefing("NVDA", "2025-06-30").guidance.empty
+    # every chart of the briefing: seven, less the outlook chart (Nvidia gives no outlook;
+    # that section is one line)
+    charts = 7 - load_briefing("NVDA", "2025-06-30").guidance.empty
     assert html.rstrip().endswith("</html>") and html.count('class="chart"') == charts
 
 
