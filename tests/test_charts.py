@@ -38,7 +38,7 @@ def test_chart_data_keeps_only_the_columns_drawn(seed):
     spec = charts.capex_chart(seed.quarters).to_dict()
     rows = spec["datasets"][_layers(spec)[0]["data"]["name"]]
     assert set(rows[0]) == {"period_end_date", "quarter_label", "component", "usd", "source",
-                            "usd_bn", "stack"}
+                            "usd_bn", "stack", "total_bn"}
 
 
 def test_a_missing_quarter_stays_a_gap_on_the_axis_and_is_named(seed):
