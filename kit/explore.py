@@ -254,7 +254,9 @@ class Explorer:
                      alt.Tooltip("value:Q", title=title, format=",.2f"),
                      alt.Tooltip("source:N", title=_("Source"))]).properties(
             title=alt.Title(charts.lines(title, 34)),  # two short lines: a phone's width too
-            width="container")  # as wide as its box
+            # in Voila (a phone too) as wide as its box; JupyterLab sizes that box only
+            # after the chart is drawn, so there it keeps the theme's width
+            width="container" if "VOILA_KERNEL_ID" in os.environ else charts.WIDTH)
         locale = charts.localized({}).get("config", {}).get("locale")
         return chart.configure(locale=locale) if locale else chart
 
