@@ -104,11 +104,16 @@ def _renderer(spec: dict, **kwargs) -> dict:
     """The Vega-Lite spec, which the HTML export embeds; in an interactive session also an
     interactive chart for JupyterLab (its own Vega-Lite 6 renderer, loaded from vl-convert,
     not a CDN). Kernels that `kit render` starts set KIT_EXPORT and make only the spec."""
-    spec = finite(spec)  # a missing value as null: kernel messages are strict JSON
-    bundle = {VEGALITE_MIME: localized(spec)}
+    bundle = {VEGALITE_MIME: page_spec(spec)}
     if not os.environ.get("KIT_EXPORT"):
         bundle.update(interactive(spec))
     return bundle
+
+
+def page_spec(spec: dict) -> dict:
+    """The spec as a page embeds it: a missing value as null (kernel messages and pages are
+    strict JSON), numbers and dates in the current language (localized)."""
+    return localized(finite(spec))
 
 
 def localized(spec: dict) -> dict:
@@ -200,6 +205,15 @@ def empty_chart(message: str) -> alt.Chart:
         text="text:N").properties(height=60)
 
 
+def known_span(quarters: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The rows of `quarters` from the first to the last with `column` known (all of them
+    when none is)."""
+    known = quarters[column].notna()
+    if not known.any():
+        return quarters
+    return quarters[(known.cumsum() > 0) & (known[::-1].cumsum()[::-1] > 0)]
+
+
 def quarter_domain(quarters: pd.DataFrame) -> list[str]:
     """Every quarter's label from the first to the last of `quarters` (one company's, with
     fiscal and calendar year and quarter), also those the data has no row for: on an axis
@@ -238,12 +252,9 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
     if not parts:
         return empty_chart(_("No {metric} figures in the sources.").format(
             metric=_title(capex_metric)))
-    known = quarters["capex_usd"].notna()
-    if known.any():  # leading quarters without the headline figure would look like zero capex
-        quarters = quarters[known.cumsum() > 0]
-    known = quarters["capex_usd"].notna()
-    if known.any():  # and the trailing ones: the axis ends with the last figure
-        quarters = quarters[known[::-1].cumsum()[::-1] > 0]
+    # leading quarters without the headline figure would look like zero capex; the axis
+    # ends with the last figure
+    quarters = known_span(quarters, "capex_usd")
     order = quarter_domain(quarters)
     # Only quarters with the whole figure: a part alone would look like all of the capex.
     long = quarters[quarters["capex_usd"].notna()].melt(
@@ -353,11 +364,10 @@ def growth_chart(quarters: pd.DataFrame) -> alt.Chart:
 
 
 def _pct_chart(quarters: pd.DataFrame, column: str, title: str, color: str) -> alt.Chart:
-    known = quarters[column].notna()
-    if not known.any():
+    if quarters[column].isna().all():
         return empty_chart(_("{title}: not computable from the sources (a quarter missing).")
                            .format(title=title))
-    span = quarters[(known.cumsum() > 0) & (known[::-1].cumsum()[::-1] > 0)]
+    span = known_span(quarters, column)
     domain = quarter_domain(span)
     q = pd.DataFrame({"quarter_label": span["quarter_label"], "pct": span[column],
                       "source": _("computed by the kit from the capex and revenue rows")})
@@ -572,18 +582,21 @@ def overview_totals(peers: pd.DataFrame) -> pd.DataFrame:
                                        "ttm_usd", "ttm_companies"])
 
 
-def overview_chart(peers: pd.DataFrame) -> alt.Chart | None:
+def overview_chart(peers: pd.DataFrame, totals: pd.DataFrame) -> alt.Chart | None:
     """Every company's capex by calendar quarter, stacked, comparable first and as each
     reports it by a drop-down in the page (a Vega-Lite param); each bar's tooltip gives the
     company's figure and basis, and the group's total for the quarter and over four quarters
-    with the companies each covers. The last OVERVIEW_QUARTERS calendar quarters; None
-    without figures."""
+    with the companies each covers (`totals`: overview_totals). The last OVERVIEW_QUARTERS
+    calendar quarters; None without figures."""
     p = peers[peers["is_public"]]
     if p.empty:
         return None
     key = p["calendar_year"] * 4 + p["calendar_quarter"]
     p = p[key > key.max() - OVERVIEW_QUARTERS]
-    totals = overview_totals(peers)
+    # the group's figures, shown with every bar and as a mark on top of each stack
+    totals = totals.assign(total_bn=totals["total_usd"] / 1e9, ttm_bn=totals["ttm_usd"] / 1e9,
+                           measure=totals["measure"].map(lambda m: _(OVERVIEW_MEASURES[m])))
+    group = ["total_bn", "companies", "ttm_bn", "ttm_companies"]
     frames = []
     for name, label in OVERVIEW_MEASURES.items():
         rows = p.dropna(subset=[f"{name}_usd"])
@@ -591,9 +604,8 @@ def overview_chart(peers: pd.DataFrame) -> alt.Chart | None:
             metric=_title(m).split(":")[0])) if name == "capex" else _("comparable")
         frames.append(rows[["ticker", "calendar_label", "quarter_label"]].assign(
             measure=_(label), bn=rows[f"{name}_usd"] / 1e9, basis=basis).merge(
-            totals[totals["measure"] == name].drop(columns="measure"), on="calendar_label"))
+            totals[["measure", "calendar_label", *group]], on=["measure", "calendar_label"]))
     data = pd.concat(frames, ignore_index=True)
-    data["total_bn"], data["ttm_bn"] = data.pop("total_usd") / 1e9, data.pop("ttm_usd") / 1e9
     order = list(dict.fromkeys(p.sort_values(["calendar_year", "calendar_quarter"])
                                ["calendar_label"]))
     choices = [_(label) for label in OVERVIEW_MEASURES.values()]
@@ -601,10 +613,11 @@ def overview_chart(peers: pd.DataFrame) -> alt.Chart | None:
                         bind=alt.binding_select(options=choices, name=_("Show: ")))
     x = alt.X("calendar_label:N", sort=order, title=_("Calendar quarter"),
               scale=alt.Scale(domain=order))
-    group = [alt.Tooltip("total_bn:Q", title=_("Group total, the quarter"), format=",.2f"),
-             alt.Tooltip("companies:N", title=_("Companies in it")),
-             alt.Tooltip("ttm_bn:Q", title=_("Group total, four quarters"), format=",.2f"),
-             alt.Tooltip("ttm_companies:N", title=_("Companies with all four"))]
+    group_tooltip = [
+        alt.Tooltip("total_bn:Q", title=_("Group total, the quarter"), format=",.2f"),
+        alt.Tooltip("companies:N", title=_("Companies in it")),
+        alt.Tooltip("ttm_bn:Q", title=_("Group total, four quarters"), format=",.2f"),
+        alt.Tooltip("ttm_companies:N", title=_("Companies with all four"))]
     bars = alt.Chart(data).transform_filter(alt.datum.measure == measure).mark_bar().encode(
         x=x, y=alt.Y("sum(bn):Q", title=_("USD billions, stacked by company")),
         color=alt.Color("ticker:N", title=_("Company"),
@@ -614,14 +627,9 @@ def overview_chart(peers: pd.DataFrame) -> alt.Chart | None:
                  alt.Tooltip("calendar_label:N", title=_("Calendar quarter")),
                  alt.Tooltip("quarter_label:N", title=_("Company's quarter")),
                  alt.Tooltip("bn:Q", title=_("USD billions"), format=",.2f"),
-                 alt.Tooltip("basis:N", title=_("Basis")), *group])
-    shown = totals[totals["calendar_label"].isin(order)]
-    tops = pd.DataFrame({  # the group's total: a mark on top of each stack
-        "calendar_label": shown["calendar_label"],
-        "measure": shown["measure"].map(lambda m: _(OVERVIEW_MEASURES[m])),
-        "total_bn": shown["total_usd"] / 1e9, "companies": shown["companies"],
-        "ttm_bn": shown["ttm_usd"] / 1e9, "ttm_companies": shown["ttm_companies"]})
+                 alt.Tooltip("basis:N", title=_("Basis")), *group_tooltip])
+    tops = totals.loc[totals["calendar_label"].isin(order), ["measure", "calendar_label", *group]]
     total = alt.Chart(tops).transform_filter(alt.datum.measure == measure).mark_tick(
-        color="#1d1d1f", thickness=2).encode(x=x, y="total_bn:Q", tooltip=group)
+        color="#1d1d1f", thickness=2).encode(x=x, y="total_bn:Q", tooltip=group_tooltip)
     return alt.layer(bars, total).add_params(measure).properties(
         title=_("Capex of every company by calendar quarter (choose the measure)"))

@@ -234,9 +234,9 @@ def _check_funding(data, metrics) -> None:
 
     print("\nCash flow, depreciation and backlog (figures in the sources), and free cash flow "
           "as each company states it against its own definition:")
+    as_of = data.as_of_date()
     for c in data.load_companies().itertuples():
-        b = metrics.load_briefing(c.ticker)
-        q = b.quarters
+        q = metrics.quarterly(c.ticker, as_of, c.capex_metric)  # not a whole briefing
         have = []
         for metric in ("operating_cash_flow", "depreciation_and_amortization",
                        "remaining_performance_obligations", "free_cash_flow"):
@@ -249,7 +249,7 @@ def _check_funding(data, metrics) -> None:
             have.append(f"{metric} {int(known.sum())} quarter(s)"
                         + (f", missing {', '.join(gaps)}" if gaps else ""))
         print(f"  {c.ticker}: " + "; ".join(have))
-        checked = free_cash_flow(c.ticker, pd.Timestamp.max, q)
+        checked = free_cash_flow(c.ticker, as_of, q)
         if checked["fcf_definition"] is None:
             print("    states no free cash flow in the sources (no definition): nothing to check")
             continue

@@ -259,12 +259,11 @@ def _overview(entries: list[dict], as_of: pd.Timestamp) -> tuple[str, str]:
     from kit.html import SORT, chart_html, chart_scripts
 
     peers = metrics.peers(as_of)
-    chart = charts.overview_chart(peers)
-    html = "" if chart is None else chart_html(charts.localized(charts.finite(
-        chart.to_dict())), 1)
+    totals = charts.overview_totals(peers)
+    chart = charts.overview_chart(peers, totals)
+    html = "" if chart is None else chart_html(charts.page_spec(chart.to_dict()), 1)
     heading = _("The sector as of {date}").format(date=i18n.date(as_of))
-    body = f"<h2>{sections.escape(heading)}</h2>" + sections.overview_html(
-        html, charts.overview_totals(peers), entries)
+    body = f"<h2>{sections.escape(heading)}</h2>" + sections.overview_html(html, totals, entries)
     return body, (chart_scripts() if chart is not None else "") + f"<script>{SORT}</script>"
 
 

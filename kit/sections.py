@@ -479,8 +479,8 @@ def funding_html(b: Briefing, quarters: int = 8) -> HTML:
                (N_("Free cash flow after capex: as reported / comparable"),
                 lambda r: _dash(r.fcf_capex_usd) + "<br>" + _comparable_fcf(r)),
                (N_("Capex / operating cash flow: as reported / comparable"),
-                lambda r: _dash(r.capex_to_ocf_pct, pct) + "<br>"
-                + _dash(r.comparable_to_ocf_pct, pct)),
+                lambda r: _dash(r.capex_to_ocf_pct, _share) + "<br>"
+                + _dash(r.comparable_to_ocf_pct, _share)),
                (N_("Trailing four quarters: operating cash flow / free cash flow after capex "
                    "as reported / comparable"),
                 lambda r: "<br>".join(_dash(v) for v in (
@@ -504,7 +504,11 @@ def funding_html(b: Briefing, quarters: int = 8) -> HTML:
 
 def _dash(value, fmt=usd_bn) -> str:
     """A computed figure, or a dash where one it needs is missing (the section says so)."""
-    return "—" if pd.isna(value) else (fmt(value, signed=False) if fmt is pct else fmt(value))
+    return "—" if pd.isna(value) else fmt(value)
+
+
+def _share(value) -> str:
+    return pct(value, signed=False)
 
 
 def _stated_fcf(r, checks: pd.DataFrame) -> str:
@@ -844,14 +848,13 @@ def index_html(entries: list[dict], title: str, as_of: pd.Timestamp, overview: s
             f"{_e(fiscal_year_label(g['fiscal_year']))}: {_e(g['text'])} " \
             f'<span class="meta">({_e(basis_name(g["basis"]))})</span>'
         behind = e.get("horizon_note")
-        key = None if not e.get("quarter_label") else e["quarter_label"]
         rows.append([
             _sort_cell(link_local(e["file"], e["ticker"]) + _other_language(e.get("others")),
                        e["ticker"]),
             _sort_cell(_e(e["company_name"]) + (
                 f'<br><span class="missing behind">{_e(behind)}</span>' if behind else ""),
                 e["company_name"]),
-            _sort_cell(_e(e["quarter_label"]), key),
+            _sort_cell(_e(e["quarter_label"]), e.get("quarter_label")),
             _sort_cell(usd_bn(e["capex_usd"]), e["capex_usd"]),
             _sort_cell(_entry_comparable(e), e["comparable_usd"]),
             _sort_cell(pct(e["capex_yoy_pct"]), e["capex_yoy_pct"]),
@@ -990,7 +993,6 @@ def _entry_fcf(e: dict) -> str:
         return usd_bn(value)
     to = _("to {quarter}").format(quarter=quarter)
     return usd_bn(value) + f'<br><span class="meta">{_e(to)}</span>'
-
 
 
 def _entry_comparable(e: dict) -> str:

@@ -26,12 +26,11 @@ def funding(quarters: pd.DataFrame, capex_metric: str) -> pd.DataFrame:
     """Per quarter of `quarters` (measures): operating cash flow (ocf_usd); free cash flow
     after capex as reported (fcf_capex_usd: ocf minus `capex_metric`) and after comparable
     capex (fcf_comparable_usd); each capex as a share of operating cash flow; trailing four
-    quarters of operating cash flow, of both free cash flows and of both capex measures
-    (_ttm_usd, never a partial sum) and capex over operating cash flow on them; depreciation
-    and amortization (da_usd), its growth and its share of capex as reported; the backlog
-    (rpo_usd), a balance at the quarter's end, never summed; the company's stated free cash
-    flow (stated_fcf_usd, on its own definition); <name>_source, each figure's source in a
-    few words. A figure that cannot be computed is NaN."""
+    quarters of operating cash flow and of both free cash flows (_ttm_usd, never a partial
+    sum); depreciation and amortization (da_usd), its growth and its share of capex as
+    reported; the backlog (rpo_usd), a balance at the quarter's end, never summed; the
+    company's stated free cash flow (stated_fcf_usd, on its own definition); <name>_source,
+    each figure's source in a few words. A figure that cannot be computed is NaN."""
     q = quarters.sort_values("period_end_date").reset_index(drop=True)
     index = q["fiscal_year"] * 4 + q["fiscal_quarter"]
     out = q[LABELS].copy()
@@ -40,10 +39,8 @@ def funding(quarters: pd.DataFrame, capex_metric: str) -> pd.DataFrame:
     for name in ("capex", "comparable"):
         out[f"fcf_{name}_usd"] = out["ocf_usd"] - out[f"{name}_usd"]
         out[f"{name}_to_ocf_pct"] = out[f"{name}_usd"] / out["ocf_usd"] * 100
-    for name in ("ocf", "capex", "comparable", "fcf_capex", "fcf_comparable"):
+    for name in ("ocf", "fcf_capex", "fcf_comparable"):
         out[f"{name}_ttm_usd"] = ttm(out[f"{name}_usd"], index)
-    for name in ("capex", "comparable"):
-        out[f"{name}_to_ocf_ttm_pct"] = out[f"{name}_ttm_usd"] / out["ocf_ttm_usd"] * 100
     out["da_usd"] = q[f"{DA}_usd"]
     out["da_yoy_pct"] = yoy(out["da_usd"], index)
     out["da_to_capex_pct"] = out["da_usd"] / out["capex_usd"] * 100
