@@ -611,7 +611,8 @@ def statements_html(b: Briefing) -> HTML:
     what news said of the stock's move is under the reaction."""
     said = b.statements[said_by_management(b.statements)] if not b.statements.empty \
         else b.statements
-    others = len(b.statements) - len(said)
+    # neither here nor under the reaction (news_html): sources of figures and outlooks only
+    others = len(b.statements) - len(said) - len(_news(b))
     rest = ("<p class=\"meta\">" + _e(_(
         "{count} news reports that paraphrase without quoting management are not shown here; "
         "each is the source of the figure or outlook it supports, in the tables above.").format(
@@ -646,11 +647,15 @@ def _statement(s: pd.Series, cik: str) -> str:
             f"<b>{_e(_(s['source_type']))}</b> · {source}</p>{note}</li>")
 
 
+def _news(b: Briefing) -> pd.DataFrame:
+    return b.statements[b.statements["kind"] == "news_report"] if not b.statements.empty \
+        else b.statements
+
+
 def news_html(b: Briefing) -> str:
     """What news reported around the releases (the stock's move, the outlook), each with its
     source: not management's words, shown beside the move the kit computes."""
-    news = b.statements[b.statements["kind"] == "news_report"] if not b.statements.empty \
-        else b.statements
+    news = _news(b)
     if news.empty:
         return ""
     return ("<p>" + _e(_("What news reported around the release (not management's words; the "
