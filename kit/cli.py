@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["KIT_DATA_WAIT"] = str(args.wait)  # read by kit.atomic.writing
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     # `kill` unwinds like Ctrl-C: temporary files are removed, kernels shut down.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         if args.command == "render":
             if args.every_release:
@@ -127,9 +127,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM: exit as Ctrl-C does, quietly (see _quiet_loop_finalizer), with 128 + signal."""
+    sys.unraisablehook = _quiet_loop_finalizer
+    sys.exit(128 + signum)
+
+
 def _quiet_loop_finalizer(unraisable) -> None:
-    """After Ctrl-C, an asyncio loop of a kernel client may be finalized at exit after its
-    selector was closed; its `__del__` then fails. That is noise at exit, not an error."""
+    """After Ctrl-C or SIGTERM, an asyncio loop of a kernel client may be finalized at exit
+    after its selector was closed; its `__del__` then fails. That is noise at exit, not an
+    error."""
     if getattr(unraisable.object, "__qualname__", "") != "BaseEventLoop.__del__":
         sys.__unraisablehook__(unraisable)
 
