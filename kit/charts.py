@@ -496,12 +496,16 @@ PEER_MEASURES = {  # the drop-down's options, the comparable measure first (the 
     ("comparable", "_to_revenue_pct"): N_("Comparable capex as a share of revenue (%)"),
     ("capex", "_to_revenue_pct"): N_("As-reported capex as a share of revenue (%)"),
 }
+PEER_UNITS = {"_usd": N_("USD billions"), "_yoy_pct": N_("change on the year-ago quarter (%)"),
+              "_to_revenue_pct": N_("share of revenue (%)")}  # the y axis's title, by measure
 
 
 def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart | None:
     """Every company on the same calendar quarters. A drop-down in the page (a Vega-Lite
-    param, no kernel needed) picks the measure, the comparable one first; clicking a legend
-    entry highlights a company. The briefing's own company is drawn thicker. Every point's
+    param, no kernel needed) picks the measure, the comparable one first, and the y axis's
+    title follows it; clicking a legend entry highlights a company wherever it has a line
+    (under a measure where it has none, nothing fades). The briefing's own company is drawn
+    thicker. Every point's
     tooltip names its basis and source. None when no peer figure was public yet."""
     p = peers[peers["is_public"]]
     if p.empty:
@@ -526,22 +530,31 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart | None:
     comparable = among("comparable", 0)
     source = (f"{among('_usd', 1)} ? ({comparable} ? datum.comparable_src : datum.capex_src) "
               f": {json.dumps(_('computed by the kit from the quarterly rows'))}")
+    unit = {_(n): _(PEER_UNITS[k[1]]) for k, n in PEER_MEASURES.items()}
     measure = alt.param(name="measure", value=names[0],
                         bind=alt.binding_select(options=names, name=_("Show: ")))
     pick = alt.selection_point(fields=["ticker"], bind="legend", name="company")
+    # A company picked in the legend fades the others only under a measure where it has a
+    # line: picked on "as reported", Apple (no comparable figure) fades nothing on "comparable".
+    picked = "length(data('company_store')) && vlSelectionTest('company_store', datum) ? 1 : 0"
     label = f"{json.dumps({f'm{i}': name for i, name in enumerate(names)})}[datum.key]"
     return alt.Chart(wide).transform_fold([f"m{i}" for i in range(len(names))],
                                           as_=["key", "value"]).transform_calculate(
         measure=label).transform_filter(
         alt.datum.measure == measure).transform_filter("isValid(datum.value)").transform_calculate(
         basis=f"{comparable} ? {json.dumps(_('comparable'))} : datum.reported_basis",
-        source=source).mark_line(point=True).encode(
+        source=source, picked=picked, said=(  # what a screen reader says of a point
+            "datum.ticker + ', ' + datum.calendar_label + ': ' + format(datum.value, ',.2f') "
+            "+ ' (' + datum.measure + ')'")).transform_joinaggregate(
+        any_picked="max(picked)").mark_line(point=True).encode(
         x=alt.X("calendar_label:N", sort=order, title=_("Calendar quarter")),
-        y=alt.Y("value:Q", title=None),
+        y=alt.Y("value:Q", title=None),  # the chart's title, on the left, follows the measure
         color=alt.Color("ticker:N", title=_("Company"),  # every company, whatever the measure
                         scale=company_scale(sorted(set(p["ticker"])))),
         strokeWidth=alt.StrokeWidth("own:Q", legend=None),
-        opacity=alt.condition(pick, alt.value(1), alt.value(0.15)),
+        opacity=alt.condition("!datum.any_picked || datum.picked", alt.value(1),
+                              alt.value(0.15)),
+        description="said:N",
         tooltip=[alt.Tooltip("ticker:N", title=_("Company")),
                  alt.Tooltip("calendar_label:N", title=_("Calendar quarter")),
                  alt.Tooltip("quarter_label:N", title=_("Company's quarter")),
@@ -549,8 +562,9 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart | None:
                  alt.Tooltip("value:Q", title=_("Value"), format=",.2f"),
                  alt.Tooltip("basis:N", title=_("Basis")),
                  alt.Tooltip("source:N", title=_("Source"))],
-    ).add_params(measure, pick).properties(
-        title=_("Peers on the same calendar quarters (choose the measure; comparable first)"))
+    ).add_params(measure, pick).properties(title=alt.Title(  # as the y axis's title
+        alt.ExprRef(f"{json.dumps(unit)}[measure]"), orient="left", anchor="middle",
+        fontSize=12, offset=4))
 
 
 OVERVIEW_QUARTERS = 12  # calendar quarters the index's chart shows, the latest last

@@ -816,9 +816,13 @@ class Footer:
         return {"text/html": self.html, SUMMARY_MIME: self.figures}
 
 
+_SOURCE_IDS = {"derived": N_("derived")}  # an id that is a word: the kit's own rows
+
+
 def sources_html(b: Briefing) -> HTML:
-    rows = [[_e(s["source_id"]), _e(_(s["title"])), link(s["origin_url"], _(s["origin_url"])),
-             _e(s["origin_commit"]), _e(_(s["known_issues"]))]
+    rows = [[_e(_(_SOURCE_IDS.get(s["source_id"], s["source_id"]))), _e(_(s["title"])),
+             link(s["origin_url"], _(s["origin_url"])), _e(s["origin_commit"]),
+             _e(_(s["known_issues"]))]
             for _i, s in b.sources.iterrows()]
     head = [N_("Source id"), N_("What"), N_("From"), N_("Version"), N_("Known issues")]
     return HTML(_table([_e(_(h)) for h in head], rows, "sources"))

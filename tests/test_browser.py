@@ -161,6 +161,53 @@ def test_peers_open_on_the_comparable_measure_and_switch_to_as_reported(seed_bri
     assert requests == [] and errors == []
 
 
+# A chart's legend as {company: colour}, and its drawn lines as [(company, colour, opacity)]
+# (a line's aria-label begins with its company: "META, CY24 Q1: 6.72 (...)").
+LEGEND = """el => { const fills = [...el.querySelectorAll('.role-legend-symbol path')]
+  .map(p => p.getAttribute('fill'));
+  return Object.fromEntries([...el.querySelectorAll('.role-legend-label text')]
+    .map((t, i) => [t.textContent, fills[i]])); }"""
+LINES = """el => [...el.querySelectorAll('g.mark-line path')].map(p =>
+  [p.getAttribute('aria-label').split(',')[0], p.getAttribute('stroke'),
+   p.getAttribute('stroke-opacity') || p.getAttribute('opacity') || '1'])"""
+
+
+def test_each_company_keeps_its_colour_under_every_measure_and_language(german_reports):
+    """Issue 29: the peer chart's legend maps each company to one colour under every option
+    of the drop-down, in English and German alike, and each line is drawn in its company's
+    colour; a company picked in the legend fades the others only under a measure where it
+    has a line (Apple, with no comparable figure, fades nothing on the comparable measure)."""
+    seen = {}
+    with offline_page() as (page, requests, errors):
+        for lang, name in (("en", "META-2024-04-25.html"), ("de", "META-2024-04-25.de.html")):
+            page.goto((german_reports / name).resolve().as_uri())
+            page.wait_for_function(ALL_CHARTS_DRAWN, timeout=20000)
+            chart = page.locator("div.chart", has=page.locator("select"))
+            options = chart.locator("select option").all_inner_texts()
+            for option in options:
+                chart.locator("select").select_option(option)
+                page.wait_for_timeout(100)
+                legend, lines = chart.evaluate(LEGEND), chart.evaluate(LINES)
+                assert lines and all(color == legend[ticker] for ticker, color, _o in lines), (
+                    option, lines, legend)
+                seen[(lang, option)] = legend
+            if lang == "en":
+                chart.locator("select").select_option(options[1])  # as reported
+                chart.locator(".role-legend text", has_text="AAPL").click()
+                page.wait_for_timeout(100)
+                picked = chart.evaluate(LINES)
+                chart.locator("select").select_option(options[0])  # comparable: no AAPL
+                page.wait_for_timeout(100)
+                elsewhere = chart.evaluate(LINES)
+    assert len(seen) == 2 * len(options) == 12
+    first = next(iter(seen.values()))
+    assert len(first) == 8 and all(legend == first for legend in seen.values()), seen
+    assert {t for t, _c, o in picked if o == "1"} == {"AAPL"}, picked
+    assert "AAPL" not in {t for t, _c, _o in elsewhere}
+    assert elsewhere and all(o == "1" for _t, _c, o in elsewhere), elsewhere
+    assert requests == [] and errors == []
+
+
 def test_archive_time_lines_open_their_briefings_offline(archive_reports):
     with offline_page() as (page, requests, errors):
         page.goto((archive_reports / "index.html").resolve().as_uri())
@@ -213,9 +260,9 @@ def test_a_german_briefing_draws_every_chart_offline_in_german(german_reports):
     assert clipped == []
     # titles and axes in German, numbers with a decimal comma (the d3 locale of de)
     assert "Investitionsausgaben nach Quartal" in svg_text and "Quartal (Periodenende)" in svg_text
-    assert "Mrd. USD" in tooltip and re.search(r"\b\d+,\d{3}\b", tooltip), tooltip
+    assert "Mrd. $" in tooltip and re.search(r"\b\d+,\d{3}\b", tooltip), tooltip
     assert "Quelle" in tooltip and "Quartal" in tooltip and "GJ2" in tooltip
-    assert options[0] == "Vergleichbare Investitionsausgaben, Mrd. USD"
+    assert options[0] == "Vergleichbare Investitionsausgaben, Mrd. $"
     assert requests == []
     assert errors == []
 

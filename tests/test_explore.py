@@ -230,7 +230,7 @@ def test_the_language_choice_relabels_widgets_chart_and_table():
         assert ex.companies.description == "Unternehmen" and ex.language.value == "de"
         spec = ex.chart.chart.to_dict()
         assert " ".join(spec["title"]["text"]) == \
-            "Investitionsausgaben wie vom Unternehmen berichtet (Mrd. USD)"
+            "Investitionsausgaben wie vom Unternehmen berichtet (Mrd. $)"
         assert spec["config"]["locale"]["number"]["decimal"] == ","
         assert any(label.startswith("KJ") for label in ex.quarters())
         assert "," in ex.styled_table().to_html()  # 6,72, not 6.72

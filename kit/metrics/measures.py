@@ -4,6 +4,8 @@ Frames in, frames out."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from kit import i18n, periods
@@ -155,14 +157,14 @@ def _source_parts(row: dict, as_of: pd.Timestamp) -> tuple[str, str, str]:
     derived (words), where in its source (the source's own identifiers and notation, as
     the source writes them), and which document made it public (words)."""
     if row["derivation"] == "sum":
-        how, where = _("sum"), row["derivation_detail"]
+        how, where = _("sum"), readable(row["derivation_detail"])
     else:
         word = {"ytd_difference": N_("derived"),
                 "identity": N_("from the release's own cash-flow identity")}.get(
             row["derivation"])
-        how, where = "", f"{row['source_id']}: {row['source_detail']}"
+        how, where = "", f"{row['source_id']}: {readable(row['source_detail'])}"
         if word and row["derivation_detail"] not in row["source_detail"]:
-            how, where = _(word), f"{where} ({row['derivation_detail']})"
+            how, where = _(word), f"{where} ({readable(row['derivation_detail'])})"
     when = []
     filed = row.get("source_filed_date")
     if filed is not None and not pd.isna(filed) and filed <= as_of:
@@ -170,6 +172,30 @@ def _source_parts(row: dict, as_of: pd.Timestamp) -> tuple[str, str, str]:
     when.append(_("public from {date} ({how})").format(
         date=_date(row["published_date"]), how=_(_PUBLISHED_WORDS[row["published_basis"]])))
     return how, where, "; ".join(when)
+
+
+_FIELD = re.compile(r"\b([a-z]+(?:_[a-z]+)+)(?= -?\d)")  # a metric's field name before its figure
+_MILLIONS = re.compile(r"(?<![$\d.,])(-?\d[\d,]*)M\b")  # the kit's "6,400M"
+_KIND = re.compile(r"^ \((.+)\)$")  # the kind of document after a quote: ' (news)'
+
+
+def readable(detail: str) -> str:
+    """Where in its source a figure is, in the reader's language: the source's own
+    identifiers (file, field, XBRL concept) and quoted words stay as they are; the kit's own
+    notation is translated: a metric's field name becomes its name, millions are written as
+    the language writes them ("4.303 Mio. $"), and so are a file's unit and the kind of
+    document."""
+    parts = detail.split('"')
+    for i in range(0, len(parts), 2):  # outside quotes
+        text = _FIELD.sub(lambda m: metric_name(m[1], in_sentence=True)
+                          if m[1] in METRICS else m[1], parts[i])
+        text = _MILLIONS.sub(lambda m: i18n.usd_m(int(m[1].replace(",", "")) * 1e6), text)
+        text = text.replace("(USD millions)", "(" + _("USD millions") + ")").replace(
+            " minus ", " " + _("minus") + " ")
+        if i and i == len(parts) - 1:
+            text = _KIND.sub(lambda m: f" ({_(m[1])})", text)
+        parts[i] = text
+    return '"'.join(parts)
 
 
 def _joined(how: str, where: str, when: str) -> str:

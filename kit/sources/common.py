@@ -121,7 +121,8 @@ SOURCES = [
          known_issues="Translations of non-English text are the kit's own"),
     dict(source_id="derived", title="Computed by the kit from other rows of the same table",
          origin_url="kit/sources/pipeline.py", origin_commit="", path="",
-         known_issues="See derivation_detail on each row"),
+         known_issues="Each figure names how it was derived and the figures it was "
+                      "derived from"),
 ]
 
 
