@@ -286,14 +286,15 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
         legend[quoted_name] = QUOTED_MARK
     color = alt.Color("component:N", title=None,
                       scale=alt.Scale(domain=list(legend), range=list(legend.values())))
+    tip = _amount_tooltip()
     bars = alt.Chart(long).mark_bar().encode(
         x=alt.X("quarter_label:N", sort=order, title=_("Quarter (period end)"),
                 scale=alt.Scale(domain=order)),  # a quarter without a figure stays a gap
         y=alt.Y("sum(usd_bn):Q", title=_("USD billions")),
         color=color, order=alt.Order("stack:Q"),
-        tooltip=[*_amount_tooltip()[:3],
+        tooltip=[*tip[:3],
                  alt.Tooltip("total_bn:Q", title=_("Quarter's total, USD bn"), format=",.3f"),
-                 _amount_tooltip()[3]],
+                 tip[3]],
     )
     layers = [bars]
     drawn = {capex_metric}
@@ -328,6 +329,11 @@ def capex_chart(quarters: pd.DataFrame, outlook: dict | None = None,
     # the measure as a subtitle: with it in the title, a long (German) name is cut off
     return chart.properties(title=alt.Title(_("Capital expenditures by quarter, as reported"),
                                             subtitle=_title(capex_metric)))
+
+
+def _reported_basis(metric: str) -> str:
+    """A company's own capex measure as a chart's tooltip names it ("as reported: ...")."""
+    return _("as reported: {metric}").format(metric=_title(metric).split(":")[0])
 
 
 def _amount_tooltip() -> list:
@@ -505,8 +511,8 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart | None:
     param, no kernel needed) picks the measure, the comparable one first, and the y axis's
     title follows it; clicking a legend entry highlights a company wherever it has a line
     (under a measure where it has none, nothing fades). The briefing's own company is drawn
-    thicker. Every point's
-    tooltip names its basis and source. None when no peer figure was public yet."""
+    thicker. Every point's tooltip names its basis and source. None when no peer figure was
+    public yet."""
     p = peers[peers["is_public"]]
     if p.empty:
         return None  # the section says so in one line (sections.peers_html)
@@ -517,8 +523,7 @@ def peer_chart(peers: pd.DataFrame, ticker: str) -> alt.Chart | None:
         "quarter_label": p["quarter_label"],
         "own": (p["ticker"] == ticker).map({True: 3.5, False: 1.5}),
         "comparable_src": p["comparable_source"], "capex_src": p["capex_source"],
-        "reported_basis": p["capex_metric"].map(lambda m: _("as reported: {metric}").format(
-            metric=_title(m).split(":")[0])),
+        "reported_basis": p["capex_metric"].map(_reported_basis),
         **{f"m{i}": p[m + s] / (1e9 if s == "_usd" else 1)  # (a label may hold a ".")
            for i, (m, s) in enumerate(PEER_MEASURES)}})
     names = [_(name) for name in PEER_MEASURES.values()]
@@ -614,8 +619,8 @@ def overview_chart(peers: pd.DataFrame, totals: pd.DataFrame) -> alt.Chart | Non
     frames = []
     for name, label in OVERVIEW_MEASURES.items():
         rows = p.dropna(subset=[f"{name}_usd"])
-        basis = rows["capex_metric"].map(lambda m: _("as reported: {metric}").format(
-            metric=_title(m).split(":")[0])) if name == "capex" else _("comparable")
+        basis = rows["capex_metric"].map(_reported_basis) if name == "capex" \
+            else _("comparable")
         frames.append(rows[["ticker", "calendar_label", "quarter_label"]].assign(
             measure=_(label), bn=rows[f"{name}_usd"] / 1e9, basis=basis).merge(
             totals[["measure", "calendar_label", *group]], on=["measure", "calendar_label"]))

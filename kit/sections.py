@@ -820,7 +820,8 @@ _SOURCE_IDS = {"derived": N_("derived")}  # an id that is a word: the kit's own 
 
 
 def sources_html(b: Briefing) -> HTML:
-    rows = [[_e(_(_SOURCE_IDS.get(s["source_id"], s["source_id"]))), _e(_(s["title"])),
+    rows = [[_e(_(_SOURCE_IDS[s["source_id"]]) if s["source_id"] in _SOURCE_IDS
+                else s["source_id"]), _e(_(s["title"])),
              link(s["origin_url"], _(s["origin_url"])), _e(s["origin_commit"]),
              _e(_(s["known_issues"]))]
             for _i, s in b.sources.iterrows()]

@@ -154,8 +154,9 @@ def ttm(values: pd.Series, index: pd.Series):
 
 def _source_parts(row: dict, as_of: pd.Timestamp) -> tuple[str, str, str]:
     """Where a figure comes from, naming no document dated after `as_of`: how it was
-    derived (words), where in its source (the source's own identifiers and notation, as
-    the source writes them), and which document made it public (words)."""
+    derived (words), where in its source (the source's own identifiers as the source writes
+    them, the kit's notation in the reader's language: readable), and which document made it
+    public (words)."""
     if row["derivation"] == "sum":
         how, where = _("sum"), readable(row["derivation_detail"])
     else:
